@@ -1,0 +1,274 @@
+// mink/memory/adapter.hpp — the in-memory event store adapter.
+//
+// For tests, prototypes and single-process services that do not need durability. Implements
+// EventStoreAdapter, SubscriptionAdapter and TransactionalAdapter with the same semantics as
+// the PostgreSQL adapter (tests/conformance runs one suite against both).
+//
+// Thread safety: every method may be called from any thread. Appends serialize on one writer
+// lock; loads share a reader lock. Subscriptions read the log by position, so a slow subscriber
+// only falls behind — it never loses events and never blocks writers.
+//
+// A TransactionHook runs under the writer lock: it must not call back into this adapter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mink/adapter.hpp"
+#include "mink/detail/pull_subscription.hpp"
+#include "mink/stream_id.hpp"
+#include "mink/uuid.hpp"
+
+namespace mink::memory {
+
+// The transaction handed to a TransactionHook: the events are staged, not yet visible.
+class Transaction final : public mink::Transaction {};
+
+class Adapter final : public EventStoreAdapter,
+                      public SubscriptionAdapter,
+                      public TransactionalAdapter,
+                      public std::enable_shared_from_this<Adapter> {
+ public:
+  Adapter() = default;
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+
+  AppendResult Append(const Context& ctx, const std::string& stream_id,
+                      std::vector<EventRecord> records, int64_t expected_version) override {
+    return AppendImpl(ctx, stream_id, std::move(records), expected_version, nullptr);
+  }
+
+  AppendResult AppendWithHook(const Context& ctx, const std::string& stream_id,
+                              std::vector<EventRecord> records, int64_t expected_version,
+                              const TransactionHook& hook) override {
+    return AppendImpl(ctx, stream_id, std::move(records), expected_version, &hook);
+  }
+
+  std::vector<StoredEvent> Load(const Context& ctx, const std::string& stream_id,
+                                int64_t from_version) override {
+    ctx.ThrowIfDone();
+    std::shared_lock lock(mutex_);
+    ThrowIfClosed();
+    std::vector<StoredEvent> out;
+    auto it = streams_.find(stream_id);
+    if (it == streams_.end()) return out;
+    const auto& positions = it->second.positions;
+    const std::size_t start = from_version < 0 ? 0 : static_cast<std::size_t>(from_version);
+    if (start >= positions.size()) return out;
+    out.reserve(positions.size() - start);
+    for (std::size_t i = start; i < positions.size(); ++i) out.push_back(At(positions[i]));
+    return out;
+  }
+
+  StreamInfo GetStreamInfo(const Context& ctx, const std::string& stream_id) override {
+    ctx.ThrowIfDone();
+    std::shared_lock lock(mutex_);
+    ThrowIfClosed();
+    auto it = streams_.find(stream_id);
+    if (it == streams_.end()) throw StreamNotFoundError(stream_id);
+    const Stream& s = it->second;
+    return StreamInfo{stream_id,
+                      std::string(ExtractCategory(stream_id)),
+                      static_cast<int64_t>(s.positions.size()),
+                      static_cast<int64_t>(s.positions.size()),
+                      At(s.positions.front()).timestamp,
+                      At(s.positions.back()).timestamp};
+  }
+
+  uint64_t GetLastPosition(const Context& ctx) override {
+    ctx.ThrowIfDone();
+    std::shared_lock lock(mutex_);
+    ThrowIfClosed();
+    return log_.size();
+  }
+
+  void Close() override {
+    {
+      std::unique_lock lock(mutex_);
+      closed_ = true;
+    }
+    notifier_->Notify();
+  }
+
+  // ---- SubscriptionAdapter ----
+
+  std::vector<StoredEvent> LoadFromPosition(const Context& ctx, uint64_t from_position,
+                                            std::size_t limit) override {
+    ctx.ThrowIfDone();
+    if (limit == 0) limit = kDefaultLoadLimit;
+    std::shared_lock lock(mutex_);
+    ThrowIfClosed();
+    std::vector<StoredEvent> out;
+    for (uint64_t p = from_position + 1; p <= log_.size() && out.size() < limit; ++p) {
+      out.push_back(At(p));
+    }
+    return out;
+  }
+
+  std::unique_ptr<Subscription> SubscribeAll(const Context& ctx, uint64_t from_position,
+                                             const SubscriptionOptions& options) override {
+    return SubscribeFiltered(ctx, from_position, options, [](const StoredEvent&) { return true; });
+  }
+
+  std::unique_ptr<Subscription> SubscribeCategory(const Context& ctx, const std::string& category,
+                                                  uint64_t from_position,
+                                                  const SubscriptionOptions& options) override {
+    return SubscribeFiltered(ctx, from_position, options, [category](const StoredEvent& e) {
+      return ExtractCategory(e.stream_id) == category;
+    });
+  }
+
+  std::unique_ptr<Subscription> SubscribeStream(const Context& ctx, const std::string& stream_id,
+                                                int64_t from_version,
+                                                const SubscriptionOptions& options) override {
+    ctx.ThrowIfDone();
+    if (from_version < 0) from_version = 0;
+    auto fetch = [guard = Guard(), self = this, stream_id](const Context& c, uint64_t cursor,
+                                                           std::size_t limit) {
+      detail::PullSubscription::Batch batch{{}, cursor};
+      auto keep = guard.Lock();
+      std::shared_lock lock(self->mutex_);
+      self->ThrowIfClosed();
+      c.ThrowIfDone();
+      auto it = self->streams_.find(stream_id);
+      if (it == self->streams_.end()) return batch;
+      const auto& positions = it->second.positions;
+      for (std::size_t v = cursor; v < positions.size() && batch.events.size() < limit; ++v) {
+        batch.events.push_back(self->At(positions[v]));
+        batch.next_cursor = v + 1;
+      }
+      return batch;
+    };
+    return std::make_unique<detail::PullSubscription>(
+        notifier_, static_cast<uint64_t>(from_version), std::move(fetch), options);
+  }
+
+ private:
+  struct Stream {
+    std::vector<uint64_t> positions;  // positions[v-1] = global position of version v
+  };
+
+  // Keeps a make_shared-owned adapter alive while a subscription fetches, and turns a fetch
+  // after the owner released it into kAdapterClosed instead of a dangling access.
+  class LifetimeGuard {
+   public:
+    explicit LifetimeGuard(std::weak_ptr<Adapter> weak) : weak_(std::move(weak)) {
+      owned_ = !weak_.expired();
+    }
+    std::shared_ptr<Adapter> Lock() const {
+      auto strong = weak_.lock();
+      if (owned_ && !strong) throw Error(ErrorCode::kAdapterClosed, "memory adapter destroyed");
+      return strong;
+    }
+
+   private:
+    std::weak_ptr<Adapter> weak_;
+    bool owned_ = false;
+  };
+  LifetimeGuard Guard() { return LifetimeGuard(weak_from_this()); }
+
+  const StoredEvent& At(uint64_t position) const { return log_[position - 1]; }
+
+  void ThrowIfClosed() const {
+    if (closed_) throw Error(ErrorCode::kAdapterClosed, "memory adapter is closed");
+  }
+
+  AppendResult AppendImpl(const Context& ctx, const std::string& stream_id,
+                          std::vector<EventRecord> records, int64_t expected_version,
+                          const TransactionHook* hook) {
+    ctx.ThrowIfDone();
+    if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
+    if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
+    ValidateExpectedVersion(expected_version);
+    const Timestamp now = std::chrono::system_clock::now();
+    AppendResult result;
+    {
+      std::unique_lock lock(mutex_);
+      ThrowIfClosed();
+      auto it = streams_.find(stream_id);
+      const bool exists = it != streams_.end();
+      const auto current = exists ? static_cast<int64_t>(it->second.positions.size()) : 0;
+      CheckVersion(stream_id, expected_version, current, exists);
+
+      const uint64_t first = log_.size() + 1;
+      int64_t version = current;
+      for (EventRecord& r : records) {
+        log_.push_back(StoredEvent{NewEventID(), stream_id, std::move(r.type), std::move(r.data),
+                                   std::move(r.metadata), ++version, log_.size() + 1, now});
+      }
+      if (hook != nullptr) {
+        try {
+          std::vector<StoredEvent> staged(log_.begin() + static_cast<std::ptrdiff_t>(first - 1),
+                                          log_.end());
+          Transaction tx;
+          (*hook)(tx, staged);
+        } catch (...) {
+          log_.resize(first - 1);  // roll back: nothing was visible yet
+          throw;
+        }
+      }
+      if (!exists) it = streams_.try_emplace(stream_id).first;
+      auto& positions = it->second.positions;
+      for (uint64_t p = first; p <= log_.size(); ++p) positions.push_back(p);
+      result = AppendResult{version, first, log_.size()};
+    }
+    notifier_->Notify();
+    return result;
+  }
+
+  template <class Pred>
+  std::unique_ptr<Subscription> SubscribeFiltered(const Context& ctx, uint64_t from_position,
+                                                  const SubscriptionOptions& options, Pred pred) {
+    ctx.ThrowIfDone();
+    auto fetch = [guard = Guard(), self = this, pred](const Context& c, uint64_t cursor,
+                                                      std::size_t limit) {
+      detail::PullSubscription::Batch batch{{}, cursor};
+      auto keep = guard.Lock();
+      std::shared_lock lock(self->mutex_);
+      self->ThrowIfClosed();
+      c.ThrowIfDone();
+      const uint64_t last = self->log_.size();
+      // Scan at most a few pages of non-matching events per call so the lock is held briefly.
+      const uint64_t scan_end = std::min<uint64_t>(last, cursor + limit * 8);
+      uint64_t p = cursor;
+      while (p < scan_end && batch.events.size() < limit) {
+        ++p;
+        const StoredEvent& e = self->At(p);
+        if (pred(e)) batch.events.push_back(e);
+      }
+      batch.next_cursor = p;
+      return batch;
+    };
+    return std::make_unique<detail::PullSubscription>(notifier_, from_position, std::move(fetch),
+                                                      options);
+  }
+
+  // Event IDs need uniqueness, not secrecy: a per-thread generator seeded from the OS.
+  static std::string NewEventID() {
+    thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                     (static_cast<uint64_t>(std::random_device{}()) << 32)};
+    std::array<uint8_t, 16> b{};
+    uint64_t hi = rng(), lo = rng();
+    for (int i = 0; i < 8; ++i) {
+      b[i] = static_cast<uint8_t>(hi >> (8 * i));
+      b[8 + i] = static_cast<uint8_t>(lo >> (8 * i));
+    }
+    return mink::detail::FormatUUID(b);
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::deque<StoredEvent> log_;  // log_[p-1] has global position p
+  std::unordered_map<std::string, Stream> streams_;
+  bool closed_ = false;
+  std::shared_ptr<detail::ChangeNotifier> notifier_ = std::make_shared<detail::ChangeNotifier>();
+};
+
+}  // namespace mink::memory

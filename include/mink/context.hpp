@@ -1,0 +1,181 @@
+// mink/context.hpp — mink::Context, the C++ counterpart of Go's context.Context.
+//
+// A Context carries cancellation (std::stop_token), an optional deadline, the request's
+// correlation / causation / user / tenant IDs, and arbitrary typed values. It is a small
+// immutable value: the With* functions return a new Context and never change the original, so
+// a Context may be shared freely between threads.
+//
+//   mink::Context ctx;                                  // background: never cancelled
+//   auto [child, cancel] = ctx.WithCancel();            // cancel() stops child and its children
+//   auto timed = ctx.WithTimeout(std::chrono::seconds(2));
+//   timed.ThrowIfDone();                                // throws mink::Error(kDeadlineExceeded)
+//
+// IDs placed on a Context flow into the metadata of every event appended with it (see
+// EventStore::Append), which is how the command bus propagates correlation and causation.
+#pragma once
+
+#include <any>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <utility>
+
+#include "mink/error.hpp"
+
+namespace mink {
+
+class Context;
+
+// Cancels the Context returned with it (and every Context derived from that one).
+class CancelFunc {
+ public:
+  CancelFunc() = default;
+  void operator()() const {
+    if (source_) source_->request_stop();
+  }
+
+ private:
+  friend class Context;
+  explicit CancelFunc(std::shared_ptr<std::stop_source> source) : source_(std::move(source)) {}
+  std::shared_ptr<std::stop_source> source_;
+};
+
+class Context {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Context() = default;
+
+  // A Context that is cancelled when `token` is stopped (e.g. a std::jthread's token).
+  static Context FromStopToken(std::stop_token token) {
+    Context c;
+    c.token_ = std::move(token);
+    return c;
+  }
+
+  // ---- cancellation and deadline ----
+
+  std::pair<Context, CancelFunc> WithCancel() const {
+    auto link = std::make_shared<Link>();
+    if (token_.stop_possible()) {
+      // Propagate the parent's cancellation into the child's source.
+      link->callback.emplace(token_, Propagate{&link->source});
+    }
+    Context child = *this;
+    child.token_ = link->source.get_token();
+    child.link_ = link;
+    return {std::move(child),
+            CancelFunc(std::shared_ptr<std::stop_source>(link, &link->source))};
+  }
+
+  Context WithDeadline(Clock::time_point deadline) const {
+    Context child = *this;
+    if (!deadline_ || deadline < *deadline_) child.deadline_ = deadline;
+    return child;
+  }
+  Context WithTimeout(Clock::duration timeout) const {
+    return WithDeadline(Clock::now() + timeout);
+  }
+
+  const std::stop_token& StopToken() const noexcept { return token_; }
+  std::optional<Clock::time_point> Deadline() const noexcept { return deadline_; }
+
+  bool Cancelled() const noexcept { return token_.stop_requested(); }
+  bool DeadlineExceeded() const { return deadline_ && Clock::now() >= *deadline_; }
+  bool Done() const { return Cancelled() || DeadlineExceeded(); }
+
+  // kCancelled, kDeadlineExceeded, or nothing while the context is live.
+  std::optional<ErrorCode> Err() const {
+    if (Cancelled()) return ErrorCode::kCancelled;
+    if (DeadlineExceeded()) return ErrorCode::kDeadlineExceeded;
+    return std::nullopt;
+  }
+
+  void ThrowIfDone() const {
+    if (Cancelled()) throw Error(ErrorCode::kCancelled, "context cancelled");
+    if (DeadlineExceeded()) throw Error(ErrorCode::kDeadlineExceeded, "context deadline exceeded");
+  }
+
+  // Sleeps for `d` or until the context is done, whichever comes first. Returns true when the
+  // full duration elapsed, false when the context ended the wait.
+  bool SleepFor(Clock::duration d) const {
+    auto until = Clock::now() + d;
+    if (deadline_ && *deadline_ < until) until = *deadline_;
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_until(lock, token_, until, [] { return false; });
+    return !Done() && Clock::now() >= until;
+  }
+
+  // ---- request identity (flows into event metadata) ----
+
+  Context WithCorrelationID(std::string id) const { return WithField(&Ids::correlation_id, id); }
+  Context WithCausationID(std::string id) const { return WithField(&Ids::causation_id, id); }
+  Context WithUserID(std::string id) const { return WithField(&Ids::user_id, id); }
+  Context WithTenantID(std::string id) const { return WithField(&Ids::tenant_id, id); }
+
+  const std::string& CorrelationID() const noexcept { return ids().correlation_id; }
+  const std::string& CausationID() const noexcept { return ids().causation_id; }
+  const std::string& UserID() const noexcept { return ids().user_id; }
+  const std::string& TenantID() const noexcept { return ids().tenant_id; }
+
+  // ---- arbitrary values ----
+
+  template <class T>
+  Context WithValue(std::string key, T value) const {
+    Context child = *this;
+    auto values = values_ ? std::make_shared<Values>(*values_) : std::make_shared<Values>();
+    (*values)[std::move(key)] = std::any(std::move(value));
+    child.values_ = std::move(values);
+    return child;
+  }
+
+  // The value stored under `key` if it exists and has type T.
+  template <class T>
+  const T* Value(const std::string& key) const {
+    if (!values_) return nullptr;
+    auto it = values_->find(key);
+    if (it == values_->end()) return nullptr;
+    return std::any_cast<T>(&it->second);
+  }
+
+ private:
+  struct Propagate {
+    std::stop_source* target;
+    void operator()() const noexcept { target->request_stop(); }
+  };
+  struct Link {
+    std::stop_source source;
+    std::optional<std::stop_callback<Propagate>> callback;
+  };
+  struct Ids {
+    std::string correlation_id, causation_id, user_id, tenant_id;
+  };
+  using Values = std::map<std::string, std::any, std::less<>>;
+
+  const Ids& ids() const noexcept {
+    static const Ids kEmpty;
+    return ids_ ? *ids_ : kEmpty;
+  }
+  Context WithField(std::string Ids::*field, std::string& value) const {
+    Context child = *this;
+    auto ids = ids_ ? std::make_shared<Ids>(*ids_) : std::make_shared<Ids>();
+    (*ids).*field = std::move(value);
+    child.ids_ = std::move(ids);
+    return child;
+  }
+
+  std::stop_token token_;
+  std::shared_ptr<Link> link_;  // keeps the propagation callback alive
+  std::optional<Clock::time_point> deadline_;
+  std::shared_ptr<const Ids> ids_;
+  std::shared_ptr<const Values> values_;
+};
+
+}  // namespace mink

@@ -1,0 +1,124 @@
+// mink/detail/pull_subscription.hpp — the Subscription both built-in adapters use.
+//
+// ChangeNotifier: a generation counter adapters bump after every commit (memory: after the
+// append; PostgreSQL: when a NOTIFY arrives). PullSubscription: fetches a batch after its cursor
+// with an adapter-supplied function, hands events out one by one, and when caught up waits for
+// the notifier, its poll interval, Close() or the caller's context — whichever comes first.
+// The cursor only moves past events the fetch function returned, so nothing is skipped or
+// delivered twice.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <utility>
+#include <vector>
+
+#include "mink/subscription.hpp"
+
+namespace mink::detail {
+
+class ChangeNotifier {
+ public:
+  void Notify() {
+    {
+      std::lock_guard lock(mutex_);
+      ++generation_;
+    }
+    cv_.notify_all();
+  }
+
+  uint64_t Generation() {
+    std::lock_guard lock(mutex_);
+    return generation_;
+  }
+
+  // Waits until the generation moves past `seen`, `until` passes, or `stop` is requested.
+  void WaitPast(uint64_t seen, std::chrono::steady_clock::time_point until,
+                const std::stop_token& stop) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, stop, until, [&] { return generation_ != seen; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any cv_;
+  uint64_t generation_ = 0;
+};
+
+class PullSubscription final : public Subscription {
+ public:
+  struct Batch {
+    std::vector<StoredEvent> events;
+    uint64_t next_cursor = 0;  // where the next fetch starts (may pass filtered-out events)
+  };
+  // fetch(cursor, limit): events after `cursor`, at most `limit`.
+  using Fetch = std::function<Batch(const Context& ctx, uint64_t cursor, std::size_t limit)>;
+
+  PullSubscription(std::shared_ptr<ChangeNotifier> notifier, uint64_t cursor, Fetch fetch,
+                   SubscriptionOptions options)
+      : notifier_(std::move(notifier)),
+        cursor_(cursor),
+        fetch_(std::move(fetch)),
+        options_(std::move(options)) {
+    if (options_.buffer_size == 0) options_.buffer_size = 256;
+    if (options_.poll_interval <= std::chrono::milliseconds::zero()) {
+      options_.poll_interval = std::chrono::milliseconds(100);
+    }
+  }
+
+  ~PullSubscription() override { Close(); }
+
+  std::optional<StoredEvent> Next(const Context& ctx) override {
+    while (!closed_.stop_requested() && !ctx.Done()) {
+      if (!buffer_.empty()) {
+        StoredEvent e = std::move(buffer_.front());
+        buffer_.pop_front();
+        return e;
+      }
+      const uint64_t seen = notifier_->Generation();
+      if (Refill(ctx)) continue;
+      // Caught up: sleep until something may have changed.
+      auto until = std::chrono::steady_clock::now() + options_.poll_interval;
+      if (auto d = ctx.Deadline(); d && *d < until) until = *d;
+      std::stop_callback wake_on_cancel(ctx.StopToken(), [this] { notifier_->Notify(); });
+      notifier_->WaitPast(seen, until, closed_.get_token());
+    }
+    return std::nullopt;
+  }
+
+  void Close() override {
+    if (!closed_.stop_requested()) closed_.request_stop();
+  }
+  bool Closed() const override { return closed_.stop_requested(); }
+
+ private:
+  // Returns true when new events were buffered.
+  bool Refill(const Context& ctx) {
+    try {
+      Batch batch = fetch_(ctx, cursor_, options_.buffer_size);
+      cursor_ = batch.next_cursor;
+      for (auto& e : batch.events) buffer_.push_back(std::move(e));
+      return !batch.events.empty();
+    } catch (const Error& e) {
+      // Transient failure (e.g. a lost connection): report and retry at the next wake-up.
+      if (e.code() == ErrorCode::kAdapterClosed) Close();
+      if (options_.on_error) options_.on_error(e);
+      return false;
+    }
+  }
+
+  std::shared_ptr<ChangeNotifier> notifier_;
+  uint64_t cursor_;
+  Fetch fetch_;
+  SubscriptionOptions options_;
+  std::deque<StoredEvent> buffer_;
+  std::stop_source closed_;
+};
+
+}  // namespace mink::detail

@@ -1,0 +1,102 @@
+// mink/metadata.hpp — per-event metadata: correlation, causation, user, tenant, custom keys.
+//
+// A value type; the With* builders return a modified copy. Custom keys starting with '$' are
+// reserved for mink itself ($schema_version, and later the field-encryption markers); user
+// code may read them but SetCustom / WithCustom refuse to write them.
+// JSON form (go-mink compatible): {"correlationId","causationId","userId","tenantId","custom"},
+// empty members omitted.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "mink/error.hpp"
+
+namespace mink {
+
+// Reserved custom keys.
+inline constexpr std::string_view kSchemaVersionKey = "$schema_version";
+
+struct Metadata {
+  std::string correlation_id;
+  std::string causation_id;
+  std::string user_id;
+  std::string tenant_id;
+  std::map<std::string, std::string, std::less<>> custom;
+
+  bool IsEmpty() const noexcept {
+    return correlation_id.empty() && causation_id.empty() && user_id.empty() &&
+           tenant_id.empty() && custom.empty();
+  }
+
+  Metadata WithCorrelationID(std::string id) const { return With(&Metadata::correlation_id, id); }
+  Metadata WithCausationID(std::string id) const { return With(&Metadata::causation_id, id); }
+  Metadata WithUserID(std::string id) const { return With(&Metadata::user_id, id); }
+  Metadata WithTenantID(std::string id) const { return With(&Metadata::tenant_id, id); }
+  Metadata WithCustom(std::string key, std::string value) const {
+    Metadata m = *this;
+    m.SetCustom(std::move(key), std::move(value));
+    return m;
+  }
+
+  // Sets a user custom key. Throws kInvalidArgument for an empty or '$'-prefixed key.
+  void SetCustom(std::string key, std::string value) {
+    if (key.empty() || key.front() == '$') {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "metadata key \"" + key + "\" is empty or reserved ('$' prefix)");
+    }
+    custom[std::move(key)] = std::move(value);
+  }
+
+  // Library-internal: writes a reserved '$' key.
+  void SetReserved(std::string_view key, std::string value) {
+    custom.insert_or_assign(std::string(key), std::move(value));
+  }
+
+  const std::string* Custom(std::string_view key) const {
+    auto it = custom.find(key);
+    return it == custom.end() ? nullptr : &it->second;
+  }
+
+  friend bool operator==(const Metadata&, const Metadata&) = default;
+
+ private:
+  Metadata With(std::string Metadata::*field, std::string& value) const {
+    Metadata m = *this;
+    m.*field = std::move(value);
+    return m;
+  }
+};
+
+inline void to_json(nlohmann::json& j, const Metadata& m) {
+  j = nlohmann::json::object();
+  if (!m.correlation_id.empty()) j["correlationId"] = m.correlation_id;
+  if (!m.causation_id.empty()) j["causationId"] = m.causation_id;
+  if (!m.user_id.empty()) j["userId"] = m.user_id;
+  if (!m.tenant_id.empty()) j["tenantId"] = m.tenant_id;
+  if (!m.custom.empty()) j["custom"] = m.custom;
+}
+
+// Tolerant reader: unknown members are ignored and non-string custom values are kept as their
+// JSON text (go-mink does the same for rows written by other tools).
+inline void from_json(const nlohmann::json& j, Metadata& m) {
+  m = Metadata{};
+  if (!j.is_object()) return;
+  auto str = [&](const char* key, std::string& out) {
+    if (auto it = j.find(key); it != j.end() && it->is_string()) out = it->get<std::string>();
+  };
+  str("correlationId", m.correlation_id);
+  str("causationId", m.causation_id);
+  str("userId", m.user_id);
+  str("tenantId", m.tenant_id);
+  if (auto it = j.find("custom"); it != j.end() && it->is_object()) {
+    for (const auto& [k, v] : it->items()) {
+      m.custom[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+  }
+}
+
+}  // namespace mink

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, starts a throwaway PostgreSQL, builds
+# the whole project with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
+# (unit, conformance on memory and PostgreSQL, examples, consumption test, formatting).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+MINK_TEST_DATABASE_URL=$(bash scripts/pg-up.sh </dev/null)
+export MINK_TEST_DATABASE_URL
+trap 'bash scripts/pg-down.sh' EXIT
+export MINK_REQUIRE_POSTGRES=1   # a PostgreSQL test that cannot connect fails, never skips
+
+BUILD=${BUILD_DIR:-build/asan}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
+  -DMINK_SANITIZE="address;undefined" -DMINK_BUILD_TESTS=ON -DMINK_BUILD_EXAMPLES=ON \
+  -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
+cmake --build "$BUILD" -j"$(nproc)"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 600
