@@ -58,10 +58,9 @@ class SubscriptionAdapter {
   virtual std::unique_ptr<Subscription> SubscribeAll(const Context& ctx, uint64_t from_position,
                                                      const SubscriptionOptions& options = {}) = 0;
   // Events of one stream with version > from_version.
-  virtual std::unique_ptr<Subscription> SubscribeStream(const Context& ctx,
-                                                        const std::string& stream_id,
-                                                        int64_t from_version,
-                                                        const SubscriptionOptions& options = {}) = 0;
+  virtual std::unique_ptr<Subscription> SubscribeStream(
+      const Context& ctx, const std::string& stream_id, int64_t from_version,
+      const SubscriptionOptions& options = {}) = 0;
   // Events of streams "category-*" with global_position > from_position.
   virtual std::unique_ptr<Subscription> SubscribeCategory(
       const Context& ctx, const std::string& category, uint64_t from_position,
@@ -77,7 +76,8 @@ class Transaction {
 
 // Called inside the append's transaction after the events are written. Throwing aborts the
 // whole append: nothing is written.
-using TransactionHook = std::function<void(Transaction& tx, const std::vector<StoredEvent>& stored)>;
+using TransactionHook =
+    std::function<void(Transaction& tx, const std::vector<StoredEvent>& stored)>;
 
 class TransactionalAdapter {
  public:

@@ -69,8 +69,7 @@ class Context {
     Context child = *this;
     child.token_ = link->source.get_token();
     child.link_ = link;
-    return {std::move(child),
-            CancelFunc(std::shared_ptr<std::stop_source>(link, &link->source))};
+    return {std::move(child), CancelFunc(std::shared_ptr<std::stop_source>(link, &link->source))};
   }
 
   Context WithDeadline(Clock::time_point deadline) const {

@@ -55,38 +55,70 @@ enum class ErrorCode {
 // Stable, human-readable name of a code ("ConcurrencyConflict").
 constexpr std::string_view ErrorCodeName(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kUnknown: return "Unknown";
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kConcurrencyConflict: return "ConcurrencyConflict";
-    case ErrorCode::kStreamNotFound: return "StreamNotFound";
-    case ErrorCode::kInvalidStreamID: return "InvalidStreamID";
-    case ErrorCode::kEmptyStreamID: return "EmptyStreamID";
-    case ErrorCode::kNoEvents: return "NoEvents";
-    case ErrorCode::kEventTooLarge: return "EventTooLarge";
-    case ErrorCode::kInvalidVersion: return "InvalidVersion";
-    case ErrorCode::kEventTypeNotRegistered: return "EventTypeNotRegistered";
-    case ErrorCode::kUnregisteredEventType: return "UnregisteredEventType";
-    case ErrorCode::kEventTypeMismatch: return "EventTypeMismatch";
-    case ErrorCode::kSerializationFailed: return "SerializationFailed";
-    case ErrorCode::kUpcastFailed: return "UpcastFailed";
-    case ErrorCode::kSchemaVersionGap: return "SchemaVersionGap";
-    case ErrorCode::kInvalidUpcaster: return "InvalidUpcaster";
-    case ErrorCode::kAdapterClosed: return "AdapterClosed";
-    case ErrorCode::kSubscriptionNotSupported: return "SubscriptionNotSupported";
-    case ErrorCode::kCancelled: return "Cancelled";
-    case ErrorCode::kDeadlineExceeded: return "DeadlineExceeded";
-    case ErrorCode::kDomain: return "Domain";
-    case ErrorCode::kValidationFailed: return "ValidationFailed";
-    case ErrorCode::kHandlerNotFound: return "HandlerNotFound";
-    case ErrorCode::kHandlerFailed: return "HandlerFailed";
-    case ErrorCode::kCommandBusClosed: return "CommandBusClosed";
-    case ErrorCode::kCommandAlreadyProcessed: return "CommandAlreadyProcessed";
-    case ErrorCode::kCommandInProgress: return "CommandInProgress";
-    case ErrorCode::kIdempotencyFailed: return "IdempotencyFailed";
-    case ErrorCode::kConnectionFailed: return "ConnectionFailed";
-    case ErrorCode::kStorageFailed: return "StorageFailed";
-    case ErrorCode::kInvalidSchemaName: return "InvalidSchemaName";
-    case ErrorCode::kAggregateTypeNotRegistered: return "AggregateTypeNotRegistered";
+    case ErrorCode::kUnknown:
+      return "Unknown";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kConcurrencyConflict:
+      return "ConcurrencyConflict";
+    case ErrorCode::kStreamNotFound:
+      return "StreamNotFound";
+    case ErrorCode::kInvalidStreamID:
+      return "InvalidStreamID";
+    case ErrorCode::kEmptyStreamID:
+      return "EmptyStreamID";
+    case ErrorCode::kNoEvents:
+      return "NoEvents";
+    case ErrorCode::kEventTooLarge:
+      return "EventTooLarge";
+    case ErrorCode::kInvalidVersion:
+      return "InvalidVersion";
+    case ErrorCode::kEventTypeNotRegistered:
+      return "EventTypeNotRegistered";
+    case ErrorCode::kUnregisteredEventType:
+      return "UnregisteredEventType";
+    case ErrorCode::kEventTypeMismatch:
+      return "EventTypeMismatch";
+    case ErrorCode::kSerializationFailed:
+      return "SerializationFailed";
+    case ErrorCode::kUpcastFailed:
+      return "UpcastFailed";
+    case ErrorCode::kSchemaVersionGap:
+      return "SchemaVersionGap";
+    case ErrorCode::kInvalidUpcaster:
+      return "InvalidUpcaster";
+    case ErrorCode::kAdapterClosed:
+      return "AdapterClosed";
+    case ErrorCode::kSubscriptionNotSupported:
+      return "SubscriptionNotSupported";
+    case ErrorCode::kCancelled:
+      return "Cancelled";
+    case ErrorCode::kDeadlineExceeded:
+      return "DeadlineExceeded";
+    case ErrorCode::kDomain:
+      return "Domain";
+    case ErrorCode::kValidationFailed:
+      return "ValidationFailed";
+    case ErrorCode::kHandlerNotFound:
+      return "HandlerNotFound";
+    case ErrorCode::kHandlerFailed:
+      return "HandlerFailed";
+    case ErrorCode::kCommandBusClosed:
+      return "CommandBusClosed";
+    case ErrorCode::kCommandAlreadyProcessed:
+      return "CommandAlreadyProcessed";
+    case ErrorCode::kCommandInProgress:
+      return "CommandInProgress";
+    case ErrorCode::kIdempotencyFailed:
+      return "IdempotencyFailed";
+    case ErrorCode::kConnectionFailed:
+      return "ConnectionFailed";
+    case ErrorCode::kStorageFailed:
+      return "StorageFailed";
+    case ErrorCode::kInvalidSchemaName:
+      return "InvalidSchemaName";
+    case ErrorCode::kAggregateTypeNotRegistered:
+      return "AggregateTypeNotRegistered";
   }
   return "Unknown";
 }
@@ -140,8 +172,8 @@ class StreamNotFoundError : public Error {
 class SerializationError : public Error {
  public:
   SerializationError(std::string event_type, std::string operation, const std::string& cause)
-      : Error(ErrorCode::kSerializationFailed, "failed to " + operation + " event \"" +
-                                                   event_type + "\": " + cause),
+      : Error(ErrorCode::kSerializationFailed,
+              "failed to " + operation + " event \"" + event_type + "\": " + cause),
         event_type_(std::move(event_type)),
         operation_(std::move(operation)) {}
   const std::string& event_type() const noexcept { return event_type_; }
@@ -156,9 +188,9 @@ class SerializationError : public Error {
 class UnregisteredEventTypeError : public Error {
  public:
   UnregisteredEventTypeError(std::string stream_id, std::string event_type, int64_t version)
-      : Error(ErrorCode::kUnregisteredEventType,
-              "unregistered event type \"" + event_type + "\" at version " +
-                  std::to_string(version) + " of stream \"" + stream_id + "\""),
+      : Error(ErrorCode::kUnregisteredEventType, "unregistered event type \"" + event_type +
+                                                     "\" at version " + std::to_string(version) +
+                                                     " of stream \"" + stream_id + "\""),
         stream_id_(std::move(stream_id)),
         event_type_(std::move(event_type)),
         version_(version) {}
@@ -175,9 +207,8 @@ class UnregisteredEventTypeError : public Error {
 class EventTooLargeError : public Error {
  public:
   EventTooLargeError(std::string event_type, std::size_t size, std::size_t limit)
-      : Error(ErrorCode::kEventTooLarge, "event \"" + event_type + "\" is " +
-                                             std::to_string(size) + " bytes, over the limit of " +
-                                             std::to_string(limit)),
+      : Error(ErrorCode::kEventTooLarge, "event \"" + event_type + "\" is " + std::to_string(size) +
+                                             " bytes, over the limit of " + std::to_string(limit)),
         event_type_(std::move(event_type)),
         size_(size),
         limit_(limit) {}

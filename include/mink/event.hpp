@@ -39,7 +39,8 @@ template <class T>
 concept EventType = requires(const T& event, nlohmann::json& j) {
   { T::kEventType } -> std::convertible_to<std::string_view>;
   nlohmann::to_json(j, event);
-} && std::is_class_v<T> && std::copy_constructible<T> && std::default_initializable<T>;
+}
+&&std::is_class_v<T>&& std::copy_constructible<T>&& std::default_initializable<T>;
 
 template <EventType T>
 constexpr std::string_view EventTypeName() noexcept {
@@ -57,9 +58,9 @@ struct EventVTable {
 
 template <EventType T>
 const EventVTable* VTableFor() noexcept {
-  static const EventVTable vtable{
-      T::kEventType, &typeid(T),
-      [](const std::any& payload) { return nlohmann::json(std::any_cast<const T&>(payload)); }};
+  static const EventVTable vtable{T::kEventType, &typeid(T), [](const std::any& payload) {
+                                    return nlohmann::json(std::any_cast<const T&>(payload));
+                                  }};
   return &vtable;
 }
 
@@ -70,8 +71,8 @@ class Event {
   // A new (not yet stored) event; implicit so that {OrderCreated{...}, ItemAdded{...}} builds a
   // std::vector<Event>.
   template <EventType T>
-    requires(!std::same_as<std::remove_cvref_t<T>, Event>)
-  Event(T payload)  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<std::remove_cvref_t<T>, Event>)
+      Event(T payload)  // NOLINT(google-explicit-constructor)
       : type_(T::kEventType), payload_(std::move(payload)), vtable_(detail::VTableFor<T>()) {}
 
   // An event whose payload is raw JSON (a stored type no C++ type is registered for).
@@ -93,8 +94,8 @@ class Event {
   template <EventType T>
   const T& As() const {
     if (!Is<T>()) {
-      throw Error(ErrorCode::kEventTypeMismatch, "event \"" + type_ + "\" is not a " +
-                                                     std::string(T::kEventType));
+      throw Error(ErrorCode::kEventTypeMismatch,
+                  "event \"" + type_ + "\" is not a " + std::string(T::kEventType));
     }
     return std::any_cast<const T&>(payload_);
   }

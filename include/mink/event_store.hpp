@@ -24,9 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
+#include <nlohmann/json.hpp>
 
 #include "mink/adapter.hpp"
 #include "mink/aggregate.hpp"
@@ -49,10 +49,10 @@ class RecordTransform {
 };
 
 struct EventStoreOptions {
-  std::shared_ptr<spdlog::logger> logger;        // default: discards everything
-  std::shared_ptr<UpcasterChain> upcasters;      // default: none (all events schema v1)
-  std::size_t max_event_size = 0;                // serialized bytes per event; 0 = unlimited
-  bool strict_replay = false;                    // unregistered types fail LoadAggregate
+  std::shared_ptr<spdlog::logger> logger;    // default: discards everything
+  std::shared_ptr<UpcasterChain> upcasters;  // default: none (all events schema v1)
+  std::size_t max_event_size = 0;            // serialized bytes per event; 0 = unlimited
+  bool strict_replay = false;                // unregistered types fail LoadAggregate
   std::shared_ptr<const RecordTransform> field_transform;  // field encryption slot
 };
 
@@ -255,7 +255,8 @@ class EventStore {
   SubscriptionAdapter& Subscriptions() const {
     auto* subs = Capability<SubscriptionAdapter>();
     if (subs == nullptr) {
-      throw Error(ErrorCode::kSubscriptionNotSupported, "the adapter does not support subscriptions");
+      throw Error(ErrorCode::kSubscriptionNotSupported,
+                  "the adapter does not support subscriptions");
     }
     return *subs;
   }

@@ -28,8 +28,8 @@ struct Metadata {
   std::map<std::string, std::string, std::less<>> custom;
 
   bool IsEmpty() const noexcept {
-    return correlation_id.empty() && causation_id.empty() && user_id.empty() &&
-           tenant_id.empty() && custom.empty();
+    return correlation_id.empty() && causation_id.empty() && user_id.empty() && tenant_id.empty() &&
+           custom.empty();
   }
 
   Metadata WithCorrelationID(std::string id) const { return With(&Metadata::correlation_id, id); }

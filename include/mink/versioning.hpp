@@ -99,8 +99,8 @@ class UpcasterChain {
     std::unique_lock lock(mutex_);
     auto [it, inserted] = by_type_[type].try_emplace(from, std::move(upcaster));
     if (!inserted) {
-      throw Error(ErrorCode::kInvalidUpcaster, "duplicate upcaster for \"" + type + "\" from v" +
-                                                   std::to_string(from));
+      throw Error(ErrorCode::kInvalidUpcaster,
+                  "duplicate upcaster for \"" + type + "\" from v" + std::to_string(from));
     }
   }
 

@@ -1,0 +1,93 @@
+#include "mink/context.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace mink {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Context, BackgroundIsNeverDone) {
+  Context ctx;
+  EXPECT_FALSE(ctx.Done());
+  EXPECT_FALSE(ctx.Err().has_value());
+  EXPECT_NO_THROW(ctx.ThrowIfDone());
+}
+
+TEST(Context, CancelStopsTheChildAndItsDescendantsButNotTheParent) {
+  Context parent;
+  auto [child, cancel] = parent.WithCancel();
+  auto [grandchild, cancel2] = child.WithCancel();
+  Context valued = grandchild.WithCorrelationID("c");
+  cancel();
+  EXPECT_TRUE(child.Cancelled());
+  EXPECT_TRUE(grandchild.Cancelled());
+  EXPECT_TRUE(valued.Cancelled());
+  EXPECT_FALSE(parent.Done());
+  EXPECT_EQ(child.Err(), ErrorCode::kCancelled);
+  try {
+    grandchild.ThrowIfDone();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCancelled);
+  }
+}
+
+TEST(Context, CancellingAChildLeavesTheParentLive) {
+  auto [parent, cancel_parent] = Context{}.WithCancel();
+  auto [child, cancel_child] = parent.WithCancel();
+  cancel_child();
+  EXPECT_TRUE(child.Done());
+  EXPECT_FALSE(parent.Done());
+}
+
+TEST(Context, DeadlineExpiresAndTheEarlierDeadlineWins) {
+  Context ctx = Context{}.WithTimeout(20ms);
+  Context later = ctx.WithTimeout(1h);
+  EXPECT_EQ(later.Deadline(), ctx.Deadline());
+  EXPECT_FALSE(ctx.Done());
+  std::this_thread::sleep_for(40ms);
+  EXPECT_TRUE(ctx.Done());
+  EXPECT_TRUE(later.Done());
+  EXPECT_EQ(ctx.Err(), ErrorCode::kDeadlineExceeded);
+}
+
+TEST(Context, SleepForReturnsEarlyOnCancel) {
+  auto [ctx, cancel] = Context{}.WithCancel();
+  std::thread t([c = cancel] {
+    std::this_thread::sleep_for(20ms);
+    c();
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(ctx.SleepFor(30s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  t.join();
+  EXPECT_TRUE(Context{}.SleepFor(1ms));
+}
+
+TEST(Context, IdsAndValuesAreCopyOnWrite) {
+  Context a = Context{}.WithCorrelationID("corr").WithTenantID("t1");
+  Context b = a.WithCausationID("cause").WithUserID("u").WithValue("attempt", 3);
+  EXPECT_EQ(a.CorrelationID(), "corr");
+  EXPECT_EQ(a.CausationID(), "");
+  EXPECT_EQ(b.CausationID(), "cause");
+  EXPECT_EQ(b.TenantID(), "t1");
+  EXPECT_EQ(b.UserID(), "u");
+  ASSERT_NE(b.Value<int>("attempt"), nullptr);
+  EXPECT_EQ(*b.Value<int>("attempt"), 3);
+  EXPECT_EQ(b.Value<std::string>("attempt"), nullptr);
+  EXPECT_EQ(a.Value<int>("attempt"), nullptr);
+}
+
+TEST(Context, FromStopTokenFollowsAJthread) {
+  std::stop_source source;
+  Context ctx = Context::FromStopToken(source.get_token());
+  EXPECT_FALSE(ctx.Done());
+  source.request_stop();
+  EXPECT_TRUE(ctx.Cancelled());
+}
+
+}  // namespace
+}  // namespace mink

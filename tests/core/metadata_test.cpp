@@ -1,0 +1,109 @@
+#include "mink/metadata.hpp"
+
+#include <gtest/gtest.h>
+
+#include "mink/stream_id.hpp"
+#include "mink/uuid.hpp"
+#include "mink/version.hpp"
+
+namespace mink {
+namespace {
+
+TEST(Metadata, BuildersReturnModifiedCopies) {
+  Metadata base;
+  EXPECT_TRUE(base.IsEmpty());
+  Metadata m =
+      base.WithCorrelationID("c").WithCausationID("k").WithUserID("u").WithTenantID("t").WithCustom(
+          "region", "eu");
+  EXPECT_TRUE(base.IsEmpty());
+  EXPECT_EQ(m.correlation_id, "c");
+  EXPECT_EQ(m.causation_id, "k");
+  EXPECT_EQ(m.user_id, "u");
+  EXPECT_EQ(m.tenant_id, "t");
+  ASSERT_NE(m.Custom("region"), nullptr);
+  EXPECT_EQ(*m.Custom("region"), "eu");
+}
+
+TEST(Metadata, DollarKeysAreReservedForTheLibrary) {
+  Metadata m;
+  EXPECT_THROW(m.SetCustom("$schema_version", "9"), Error);
+  EXPECT_THROW(m.SetCustom("", "x"), Error);
+  EXPECT_TRUE(m.custom.empty());
+  m.SetReserved(kSchemaVersionKey, "2");
+  EXPECT_EQ(*m.Custom("$schema_version"), "2");
+}
+
+TEST(Metadata, JsonUsesGoMinkKeysAndOmitsEmptyMembers) {
+  Metadata m = Metadata{}.WithCorrelationID("c").WithCustom("k", "v");
+  nlohmann::json j = m;
+  EXPECT_EQ(j, nlohmann::json::parse(R"({"correlationId":"c","custom":{"k":"v"}})"));
+  EXPECT_EQ(j.get<Metadata>(), m);
+  EXPECT_EQ(nlohmann::json(Metadata{}).dump(), "{}");
+}
+
+TEST(Metadata, ReadingToleratesForeignShapes) {
+  auto m =
+      nlohmann::json::parse(R"({"tenantId":"t","userId":5,"custom":{"n":3,"s":"x"},"other":1})")
+          .get<Metadata>();
+  EXPECT_EQ(m.tenant_id, "t");
+  EXPECT_EQ(m.user_id, "");
+  EXPECT_EQ(m.custom.at("n"), "3");
+  EXPECT_EQ(m.custom.at("s"), "x");
+  EXPECT_TRUE(nlohmann::json::array().get<Metadata>().IsEmpty());
+}
+
+TEST(StreamIDs, BuildParseAndCategory) {
+  EXPECT_EQ(BuildStreamID("Order", "123"), "Order-123");
+  StreamID id = ParseStreamID("Order-abc-def");
+  EXPECT_EQ(id.category, "Order");
+  EXPECT_EQ(id.id, "abc-def");
+  EXPECT_EQ(id.String(), "Order-abc-def");
+  EXPECT_EQ(ExtractCategory("Order-1"), "Order");
+  EXPECT_EQ(ExtractCategory("plain"), "plain");
+  for (const char* bad : {"", "Order", "-1", "Order-"}) {
+    try {
+      ParseStreamID(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidStreamID);
+    }
+  }
+}
+
+TEST(Versions, CheckVersionFollowsGoMink) {
+  EXPECT_NO_THROW(CheckVersion("s", AnyVersion, 7, true));
+  EXPECT_NO_THROW(CheckVersion("s", NoStream, 0, false));
+  EXPECT_THROW(CheckVersion("s", NoStream, 3, true), ConcurrencyError);
+  EXPECT_THROW(CheckVersion("s", StreamExists, 0, false), StreamNotFoundError);
+  EXPECT_NO_THROW(CheckVersion("s", StreamExists, 2, true));
+  EXPECT_THROW(CheckVersion("s", 5, 0, false), ConcurrencyError);
+  EXPECT_NO_THROW(CheckVersion("s", 4, 4, true));
+  try {
+    CheckVersion("s", -3, 0, false);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidVersion);
+  }
+}
+
+TEST(UUID, IsVersion4AndUnique) {
+  std::string a = NewUUID(), b = NewUUID();
+  ASSERT_EQ(a.size(), 36u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a[14], '4');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+  EXPECT_EQ(a[8], '-');
+  EXPECT_EQ(a[23], '-');
+}
+
+TEST(Errors, CarryCodesAndFields) {
+  ConcurrencyError e("Order-1", 2, 3);
+  EXPECT_EQ(e.code(), ErrorCode::kConcurrencyConflict);
+  EXPECT_TRUE(e.Is(ErrorCode::kConcurrencyConflict));
+  EXPECT_STREQ(e.what(),
+               "mink: concurrency conflict on stream \"Order-1\": expected version 2, got 3");
+  EXPECT_EQ(ErrorCodeName(e.code()), "ConcurrencyConflict");
+}
+
+}  // namespace
+}  // namespace mink
