@@ -1,0 +1,18 @@
+// Misuse that must not compile: a Match handler whose parameter is not an event type.
+#include <mink/event.hpp>
+
+struct Named {
+  static constexpr std::string_view kEventType = "Named";
+  int x = 0;
+  NLOHMANN_DEFINE_TYPE_INTRUSIVE(Named, x)
+};
+
+int main() {
+  mink::Event e = Named{};
+#ifdef MINK_SHOULD_FAIL
+  mink::Match(e, [](const int&) {});
+#else
+  mink::Match(e, [](const Named&) {});
+#endif
+  return 0;
+}
