@@ -4,7 +4,7 @@
 // ErrorCode so callers can branch the way Go code uses errors.Is:
 //
 //   try { store.Append(ctx, "Order-1", events, 3); }
-//   catch (const mink::Error& e) { if (e.code() == mink::ErrorCode::ConcurrencyConflict) ... }
+//   catch (const mink::Error& e) { if (e.code() == mink::ErrorCode::kConcurrencyConflict) ... }
 //
 // Typed errors (ConcurrencyError, StreamNotFoundError, SerializationError, ...) add the fields
 // a caller needs to react. Messages are prefixed "mink: " like go-mink's.
@@ -27,7 +27,6 @@ enum class ErrorCode {
   kNoEvents,
   kEventTooLarge,
   kInvalidVersion,
-  kEventTypeNotRegistered,
   kUnregisteredEventType,
   kEventTypeMismatch,
   kSerializationFailed,
@@ -73,8 +72,6 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) noexcept {
       return "EventTooLarge";
     case ErrorCode::kInvalidVersion:
       return "InvalidVersion";
-    case ErrorCode::kEventTypeNotRegistered:
-      return "EventTypeNotRegistered";
     case ErrorCode::kUnregisteredEventType:
       return "UnregisteredEventType";
     case ErrorCode::kEventTypeMismatch:

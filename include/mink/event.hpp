@@ -119,12 +119,15 @@ class Event {
 
   // Attaches the identity of the stored record this event was decoded from.
   Event& WithStoredIdentity(const StoredEvent& stored) {
-    id_ = stored.id;
-    stream_id_ = stored.stream_id;
+    return WithStoredIdentity(StoredEvent(stored));
+  }
+  Event& WithStoredIdentity(StoredEvent&& stored) {
+    id_ = std::move(stored.id);
+    stream_id_ = std::move(stored.stream_id);
     version_ = stored.version;
     global_position_ = stored.global_position;
     timestamp_ = stored.timestamp;
-    metadata_ = stored.metadata;
+    metadata_ = std::move(stored.metadata);
     return *this;
   }
 

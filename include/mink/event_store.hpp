@@ -80,6 +80,11 @@ class EventStore {
                       int64_t expected_version = AnyVersion, const Metadata& metadata = {}) {
     return AppendSpan(ctx, stream_id, events, expected_version, metadata);
   }
+  // The same for events the caller keeps (no copy of the events is made).
+  AppendResult Append(const Context& ctx, std::string_view stream_id, std::span<const Event> events,
+                      int64_t expected_version = AnyVersion, const Metadata& metadata = {}) {
+    return AppendSpan(ctx, stream_id, events, expected_version, metadata);
+  }
 
   // Serializes events through the append pipeline without writing them. Throws the same typed
   // errors Append would.
@@ -139,7 +144,9 @@ class EventStore {
     return adapter_->Load(ctx, std::string(stream_id), from_version);
   }
 
-  // The load pipeline for one stored event: decrypt slot -> upcast -> deserialize.
+  // The load pipeline for one stored event: decrypt slot -> upcast -> deserialize. A type no
+  // C++ type is registered for becomes a raw JSON Event, or UnregisteredEventTypeError under
+  // strict replay.
   Event ProcessStoredEvent(const Context& ctx, StoredEvent stored) const {
     if (options_.field_transform) options_.field_transform->Decode(ctx, stored);
     nlohmann::json data;
@@ -157,8 +164,11 @@ class EventStore {
       SetSchemaVersion(stored.metadata, version);
     }
     std::optional<Event> decoded = registry_.Decode(stored.type, data);
+    if (!decoded && options_.strict_replay) {
+      throw UnregisteredEventTypeError(stored.stream_id, stored.type, stored.version);
+    }
     Event event = decoded ? std::move(*decoded) : Event::Raw(stored.type, std::move(data));
-    event.WithStoredIdentity(stored);
+    event.WithStoredIdentity(std::move(stored));
     return event;
   }
 
@@ -177,19 +187,14 @@ class EventStore {
   }
 
   // Replays "<Type>-<ID>" into `aggregate` (a fresh instance). A missing stream leaves it at
-  // version 0. Unregistered event types are passed on as raw JSON events with a warning, or
-  // throw UnregisteredEventTypeError under strict replay.
+  // version 0. Unregistered event types are passed on as raw JSON events with a warning (once
+  // per stream, type and version), or throw UnregisteredEventTypeError under strict replay.
   void LoadAggregate(const Context& ctx, Aggregate& aggregate) {
     const std::string stream = BuildStreamID(aggregate.AggregateType(), aggregate.AggregateID());
     int64_t version = aggregate.Version();
     for (StoredEvent& stored : LoadRaw(ctx, stream, 0)) {
       Event event = ProcessStoredEvent(ctx, std::move(stored));
-      if (event.IsRaw()) {
-        if (options_.strict_replay) {
-          throw UnregisteredEventTypeError(stream, event.Type(), event.Version());
-        }
-        WarnUnregisteredOnce(stream, event);
-      }
+      if (event.IsRaw()) WarnUnregisteredOnce(stream, event);
       aggregate.ApplyEvent(event);
       version = event.Version();
     }

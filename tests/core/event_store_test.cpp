@@ -78,9 +78,33 @@ TEST_F(EventStoreTest, UnregisteredTypesLoadAsRawJson) {
   EXPECT_EQ(events[0].Json()["reason"], "late");
 }
 
+TEST_F(EventStoreTest, StrictReplayTurnsUnregisteredTypesIntoTypedErrorsOnEveryLoad) {
+  store.Append(ctx, "Order-3s", {OrderCreated{"3s", "c"}, OrderCancelled{"late"}});
+  EventStore strict(adapter, {.strict_replay = true});
+  strict.RegisterEvents<OrderCreated>();
+  try {
+    strict.Load(ctx, "Order-3s");
+    FAIL();
+  } catch (const UnregisteredEventTypeError& e) {
+    EXPECT_EQ(e.event_type(), "OrderCancelled");
+    EXPECT_EQ(e.version(), 2);
+  }
+  EXPECT_THROW(strict.LoadFrom(ctx, "Order-3s", 1), UnregisteredEventTypeError);
+  const StoredEvent first = strict.LoadRaw(ctx, "Order-3s", 0).at(0);
+  EXPECT_EQ(strict.ProcessStoredEvent(ctx, first).As<OrderCreated>().order_id, "3s");
+}
+
+TEST_F(EventStoreTest, AppendingEventsTheCallerKeepsDoesNotConsumeThem) {
+  const std::vector<Event> events{OrderCreated{"k", "c"}, ItemAdded{"s", 1, 1}};
+  store.Append(ctx, "Order-keep", std::span<const Event>(events), NoStream);
+  EXPECT_EQ(events[0].As<OrderCreated>().order_id, "k");
+  EXPECT_EQ(store.Load(ctx, "Order-keep").size(), 2u);
+}
+
 TEST_F(EventStoreTest, BadInputIsATypedErrorAndChangesNothing) {
   EXPECT_EQ(CodeOf([&] { store.Append(ctx, "", {OrderCreated{}}); }), ErrorCode::kEmptyStreamID);
-  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", {}); }), ErrorCode::kNoEvents);
+  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", std::vector<Event>{}); }),
+            ErrorCode::kNoEvents);
   EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", {OrderCreated{}}, -7); }),
             ErrorCode::kInvalidVersion);
   EXPECT_EQ(CodeOf([&] { store.Load(ctx, ""); }), ErrorCode::kEmptyStreamID);

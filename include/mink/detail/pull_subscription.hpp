@@ -25,30 +25,30 @@ namespace mink::detail {
 
 class ChangeNotifier {
  public:
+  // Cheap when nobody waits: one atomic increment (appends call this on every commit).
   void Notify() {
-    {
-      std::lock_guard lock(mutex_);
-      ++generation_;
-    }
+    generation_.fetch_add(1);
+    if (waiters_.load() == 0) return;
+    std::lock_guard lock(mutex_);  // orders the wake-up after a waiter's predicate check
     cv_.notify_all();
   }
 
-  uint64_t Generation() {
-    std::lock_guard lock(mutex_);
-    return generation_;
-  }
+  uint64_t Generation() const { return generation_.load(); }
 
   // Waits until the generation moves past `seen`, `until` passes, or `stop` is requested.
   void WaitPast(uint64_t seen, std::chrono::steady_clock::time_point until,
                 const std::stop_token& stop) {
     std::unique_lock lock(mutex_);
-    cv_.wait_until(lock, stop, until, [&] { return generation_ != seen; });
+    waiters_.fetch_add(1);
+    cv_.wait_until(lock, stop, until, [&] { return generation_.load() != seen; });
+    waiters_.fetch_sub(1);
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable_any cv_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> waiters_{0};
 };
 
 class PullSubscription final : public Subscription {

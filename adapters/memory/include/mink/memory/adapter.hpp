@@ -13,10 +13,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -64,7 +62,7 @@ class Adapter final : public EventStoreAdapter,
     const std::size_t start = from_version < 0 ? 0 : static_cast<std::size_t>(from_version);
     if (start >= positions.size()) return out;
     out.reserve(positions.size() - start);
-    for (std::size_t i = start; i < positions.size(); ++i) out.push_back(At(positions[i]));
+    for (std::size_t i = start; i < positions.size(); ++i) out.push_back(Copy(positions[i]));
     return out;
   }
 
@@ -87,7 +85,7 @@ class Adapter final : public EventStoreAdapter,
     ctx.ThrowIfDone();
     std::shared_lock lock(mutex_);
     ThrowIfClosed();
-    return log_.size();
+    return log_.Size();
   }
 
   void Close() override {
@@ -107,8 +105,8 @@ class Adapter final : public EventStoreAdapter,
     std::shared_lock lock(mutex_);
     ThrowIfClosed();
     std::vector<StoredEvent> out;
-    for (uint64_t p = from_position + 1; p <= log_.size() && out.size() < limit; ++p) {
-      out.push_back(At(p));
+    for (uint64_t p = from_position + 1; p <= log_.Size() && out.size() < limit; ++p) {
+      out.push_back(Copy(p));
     }
     return out;
   }
@@ -142,7 +140,7 @@ class Adapter final : public EventStoreAdapter,
       if (it == self->streams_.end()) return batch;
       const auto& positions = it->second.positions;
       for (std::size_t v = cursor; v < positions.size() && batch.events.size() < limit; ++v) {
-        batch.events.push_back(self->At(positions[v]));
+        batch.events.push_back(self->Copy(positions[v]));
         batch.next_cursor = v + 1;
       }
       return batch;
@@ -154,6 +152,33 @@ class Adapter final : public EventStoreAdapter,
  private:
   struct Stream {
     std::vector<uint64_t> positions;  // positions[v-1] = global position of version v
+  };
+
+  // Append-only storage in fixed-size blocks: no element is ever moved once stored, and a
+  // push allocates only at block boundaries.
+  class EventLog {
+   public:
+    uint64_t Size() const noexcept { return size_; }
+    const StoredEvent& At(uint64_t position) const {  // 1-based
+      const uint64_t i = position - 1;
+      return blocks_[i / kBlockSize][i % kBlockSize];
+    }
+    void PushBack(StoredEvent&& e) {
+      if (size_ % kBlockSize == 0) blocks_.emplace_back().reserve(kBlockSize);
+      blocks_.back().push_back(std::move(e));
+      ++size_;
+    }
+    void Truncate(uint64_t size) {
+      for (; size_ > size; --size_) {
+        blocks_.back().pop_back();
+        if (blocks_.back().empty()) blocks_.pop_back();
+      }
+    }
+
+   private:
+    static constexpr uint64_t kBlockSize = 1024;
+    std::vector<std::vector<StoredEvent>> blocks_;
+    uint64_t size_ = 0;
   };
 
   // Keeps a make_shared-owned adapter alive while a subscription fetches, and turns a fetch
@@ -175,7 +200,7 @@ class Adapter final : public EventStoreAdapter,
   };
   LifetimeGuard Guard() { return LifetimeGuard(weak_from_this()); }
 
-  const StoredEvent& At(uint64_t position) const { return log_[position - 1]; }
+  const StoredEvent& At(uint64_t position) const { return log_.At(position); }
 
   void ThrowIfClosed() const {
     if (closed_) throw Error(ErrorCode::kAdapterClosed, "memory adapter is closed");
@@ -189,6 +214,7 @@ class Adapter final : public EventStoreAdapter,
     if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
     ValidateExpectedVersion(expected_version);
     const Timestamp now = std::chrono::system_clock::now();
+
     AppendResult result;
     {
       std::unique_lock lock(mutex_);
@@ -198,27 +224,34 @@ class Adapter final : public EventStoreAdapter,
       const auto current = exists ? static_cast<int64_t>(it->second.positions.size()) : 0;
       CheckVersion(stream_id, expected_version, current, exists);
 
-      const uint64_t first = log_.size() + 1;
+      const uint64_t first = log_.Size() + 1;
       int64_t version = current;
       for (EventRecord& r : records) {
-        log_.push_back(StoredEvent{NewEventID(), stream_id, std::move(r.type), std::move(r.data),
-                                   std::move(r.metadata), ++version, log_.size() + 1, now});
+        log_.PushBack(StoredEvent{{},
+                                  stream_id,
+                                  std::move(r.type),
+                                  std::move(r.data),
+                                  std::move(r.metadata),
+                                  ++version,
+                                  log_.Size() + 1,
+                                  now});
       }
       if (hook != nullptr) {
         try {
-          std::vector<StoredEvent> staged(log_.begin() + static_cast<std::ptrdiff_t>(first - 1),
-                                          log_.end());
+          std::vector<StoredEvent> staged;
+          staged.reserve(records.size());
+          for (uint64_t p = first; p <= log_.Size(); ++p) staged.push_back(Copy(p));
           Transaction tx;
           (*hook)(tx, staged);
         } catch (...) {
-          log_.resize(first - 1);  // roll back: nothing was visible yet
+          log_.Truncate(first - 1);  // not yet visible to anyone: the lock is still held
           throw;
         }
       }
       if (!exists) it = streams_.try_emplace(stream_id).first;
       auto& positions = it->second.positions;
-      for (uint64_t p = first; p <= log_.size(); ++p) positions.push_back(p);
-      result = AppendResult{version, first, log_.size()};
+      for (uint64_t p = first; p <= log_.Size(); ++p) positions.push_back(p);
+      result = AppendResult{version, first, log_.Size()};
     }
     notifier_->Notify();
     return result;
@@ -235,14 +268,14 @@ class Adapter final : public EventStoreAdapter,
       std::shared_lock lock(self->mutex_);
       self->ThrowIfClosed();
       c.ThrowIfDone();
-      const uint64_t last = self->log_.size();
+      const uint64_t last = self->log_.Size();
       // Scan at most a few pages of non-matching events per call so the lock is held briefly.
       const uint64_t scan_end = std::min<uint64_t>(last, cursor + limit * 8);
       uint64_t p = cursor;
       while (p < scan_end && batch.events.size() < limit) {
         ++p;
         const StoredEvent& e = self->At(p);
-        if (pred(e)) batch.events.push_back(e);
+        if (pred(e)) batch.events.push_back(self->Copy(p));
       }
       batch.next_cursor = p;
       return batch;
@@ -251,23 +284,37 @@ class Adapter final : public EventStoreAdapter,
                                                       options);
   }
 
-  // Event IDs need uniqueness, not secrecy: a per-thread generator seeded from the OS.
-  static std::string NewEventID() {
-    thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                     (static_cast<uint64_t>(std::random_device{}()) << 32)};
+  // A copy of the event at `position` as callers receive it. Event IDs are not stored: they
+  // are derived from the position and a random per-adapter seed, which makes them unique,
+  // stable across reads, and free on the append path. They look like version 4 UUIDs.
+  StoredEvent Copy(uint64_t position) const {
+    StoredEvent e = log_.At(position);
     std::array<uint8_t, 16> b{};
-    uint64_t hi = rng(), lo = rng();
+    const uint64_t lo = id_seed_lo_ ^ (position * 0x9E3779B97F4A7C15ull);
     for (int i = 0; i < 8; ++i) {
-      b[i] = static_cast<uint8_t>(hi >> (8 * i));
+      b[i] = static_cast<uint8_t>(id_seed_hi_ >> (8 * i));
       b[8 + i] = static_cast<uint8_t>(lo >> (8 * i));
     }
-    return mink::detail::FormatUUID(b);
+    e.id = mink::detail::FormatUUID(b);
+    return e;
+  }
+
+  static uint64_t RandomSeed() {
+    std::array<uint8_t, 8> b{};
+    if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+      throw Error(ErrorCode::kUnknown, "CSPRNG failure while seeding the memory adapter");
+    }
+    uint64_t v = 0;
+    for (uint8_t x : b) v = (v << 8) | x;
+    return v;
   }
 
   mutable std::shared_mutex mutex_;
-  std::deque<StoredEvent> log_;  // log_[p-1] has global position p
+  EventLog log_;
   std::unordered_map<std::string, Stream> streams_;
   bool closed_ = false;
+  const uint64_t id_seed_hi_ = RandomSeed();
+  const uint64_t id_seed_lo_ = RandomSeed();
   std::shared_ptr<detail::ChangeNotifier> notifier_ = std::make_shared<detail::ChangeNotifier>();
 };
 
