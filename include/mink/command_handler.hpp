@@ -1,0 +1,98 @@
+// mink/command_handler.hpp — the handlers a CommandBus routes commands to.
+//
+// Three ways to write one:
+//   * a struct deriving from CommandHandler (CommandType() + Handle(ctx, AnyCommand));
+//   * CommandBus::RegisterFunc(type, fn) / NewCommandHandlerFunc(type, fn) for a lambda on
+//     AnyCommand;
+//   * NewGenericHandler<C>(fn) for a lambda on the typed command, without casts:
+//
+//       bus.Register(mink::NewGenericHandler<CreateOrder>(
+//           [&](const mink::Context& ctx, const CreateOrder& cmd) {
+//             ...
+//             return mink::NewSuccessResult(id, version);
+//           }));
+//
+// (NewAggregateHandler, in aggregate_handler.hpp, loads and saves an aggregate around a lambda.)
+//
+// The bus calls Handle concurrently from every dispatching thread: handlers must be thread
+// safe. A handler reports failure by throwing (Dispatch rethrows it) or by returning an error
+// result (see command_result.hpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "mink/any_command.hpp"
+#include "mink/command.hpp"
+#include "mink/command_result.hpp"
+#include "mink/context.hpp"
+
+namespace mink {
+
+class CommandHandler {
+ public:
+  virtual ~CommandHandler() = default;
+  virtual std::string CommandType() const = 0;
+  virtual CommandResult Handle(const Context& ctx, const AnyCommand& command) = 0;
+};
+
+using CommandHandlerFn = std::function<CommandResult(const Context&, const AnyCommand&)>;
+
+class CommandHandlerFunc final : public CommandHandler {
+ public:
+  CommandHandlerFunc(std::string command_type, CommandHandlerFn fn)
+      : command_type_(std::move(command_type)), fn_(std::move(fn)) {
+    if (command_type_.empty()) throw Error(ErrorCode::kInvalidArgument, "command type is empty");
+    if (!fn_) throw Error(ErrorCode::kInvalidArgument, "handler function is empty");
+  }
+  std::string CommandType() const override { return command_type_; }
+  CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
+    return fn_(ctx, command);
+  }
+
+ private:
+  std::string command_type_;
+  CommandHandlerFn fn_;
+};
+
+inline std::shared_ptr<CommandHandlerFunc> NewCommandHandlerFunc(std::string command_type,
+                                                                 CommandHandlerFn fn) {
+  return std::make_shared<CommandHandlerFunc>(std::move(command_type), std::move(fn));
+}
+
+// Handles C. An AnyCommand of another C++ type under the same type name (two structs sharing
+// a kCommandType) gives an error result (kInvalidArgument) and fn is not called, as in go-mink.
+template <Command C>
+class GenericHandler final : public CommandHandler {
+ public:
+  using Fn = std::function<CommandResult(const Context&, const C&)>;
+
+  explicit GenericHandler(Fn fn) : fn_(std::move(fn)) {
+    if (!fn_) throw Error(ErrorCode::kInvalidArgument, "handler function is empty");
+  }
+  std::string CommandType() const override { return std::string(C::kCommandType); }
+  CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
+    const C* typed = command.Get<C>();
+    if (typed == nullptr) {
+      return NewErrorResult(Error(ErrorCode::kInvalidArgument,
+                                  "expected command type \"" + std::string(C::kCommandType) +
+                                      "\", got a different C++ type named \"" +
+                                      std::string(command.CommandType()) + "\""));
+    }
+    return fn_(ctx, *typed);
+  }
+
+ private:
+  Fn fn_;
+};
+
+template <Command C, class F>
+requires std::is_invocable_r_v<CommandResult, F&, const Context&, const C&>
+    std::shared_ptr<GenericHandler<C>> NewGenericHandler(F fn) {
+  return std::make_shared<GenericHandler<C>>(typename GenericHandler<C>::Fn(std::move(fn)));
+}
+
+}  // namespace mink

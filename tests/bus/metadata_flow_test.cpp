@@ -1,0 +1,101 @@
+// IDs flow from dispatched commands into the metadata of the events their handlers append.
+#include <gtest/gtest.h>
+
+#include "bus/test_commands.hpp"
+#include "core/test_events.hpp"
+#include "mink/memory/adapter.hpp"
+
+namespace mink::testing {
+namespace {
+
+struct ShipOrder : CommandBase {
+  static constexpr std::string_view kCommandType = "ShipOrder";
+  std::string order_id;
+  void Validate() const {}
+  std::string AggregateID() const { return order_id; }
+};
+
+class MetadataFlowTest : public ::testing::Test {
+ protected:
+  MetadataFlowTest() : store_(std::make_shared<memory::Adapter>()) {
+    store_.RegisterEvents<OrderCreated, ItemAdded, OrderCancelled>();
+    bus_.Use(ValidationMiddleware(), RecoveryMiddleware(),
+             CorrelationIDMiddleware([] { return std::string("generated-corr"); }),
+             CausationIDMiddleware(), TenantMiddleware());
+    // CreateOrder stores the order, then dispatches AddItem (a nested command).
+    bus_.Register(NewGenericHandler<CreateOrder>([this](const Context& ctx, const CreateOrder& c) {
+      Order order("o-" + c.customer_id);
+      order.Create(c.customer_id);
+      store_.SaveAggregate(ctx, order);
+      create_id_ = c.GetCommandID();
+      CommandResult nested =
+          bus_.Dispatch(ctx, AddItem{.order_id = order.AggregateID(), .sku = "s"});
+      nested.ThrowIfError();
+      return NewSuccessResult(order.AggregateID(), nested.version);
+    }));
+    bus_.Register(NewAggregateHandler<AddItem, Order>({
+        .store = &store_,
+        .executor = [](const Context&, Order& o, const AddItem& c) { o.AddItem(c.sku, 1, 2.0); },
+    }));
+  }
+
+  std::vector<Event> Events(const std::string& stream) { return store_.Load(Context{}, stream); }
+
+  EventStore store_;
+  CommandBus bus_;
+  std::string create_id_;
+};
+
+TEST_F(MetadataFlowTest, CommandIdsReachEveryStoredEvent) {
+  CreateOrder cmd{.customer_id = "c1"};
+  cmd.SetCorrelationID("req-1");
+  cmd.SetTenantID("tenant-1");
+  CommandResult r = bus_.Dispatch(Context{}, cmd);
+  ASSERT_TRUE(r.IsSuccess()) << r.ErrorMessage();
+  EXPECT_EQ(r.version, 2);
+
+  std::vector<Event> events = Events("Order-o-c1");
+  ASSERT_EQ(events.size(), 2u);
+  const Metadata& created = events[0].Metadata();
+  EXPECT_EQ(created.correlation_id, "req-1");
+  EXPECT_EQ(created.tenant_id, "tenant-1");
+  EXPECT_EQ(created.causation_id, create_id_);  // no cause given: the command itself
+
+  // The nested AddItem: same request and tenant, caused by CreateOrder.
+  const Metadata& added = events[1].Metadata();
+  EXPECT_EQ(added.correlation_id, "req-1");
+  EXPECT_EQ(added.tenant_id, "tenant-1");
+  EXPECT_EQ(added.causation_id, create_id_);
+}
+
+TEST_F(MetadataFlowTest, GeneratedCorrelationAndExplicitCausationFlow) {
+  CreateOrder cmd{.customer_id = "c2"};
+  cmd.SetCausationID("event-17");
+  ASSERT_TRUE(bus_.Dispatch(Context{}, cmd).IsSuccess());
+  std::vector<Event> events = Events("Order-o-c2");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].Metadata().correlation_id, "generated-corr");
+  EXPECT_EQ(events[0].Metadata().causation_id, "event-17");
+  EXPECT_EQ(events[1].Metadata().correlation_id, "generated-corr");
+  EXPECT_EQ(events[1].Metadata().causation_id, create_id_);
+  EXPECT_TRUE(events[0].Metadata().tenant_id.empty());
+}
+
+TEST_F(MetadataFlowTest, ExplicitAppendMetadataStillWins) {
+  bus_.Register(NewGenericHandler<ShipOrder>([this](const Context& ctx, const ShipOrder& c) {
+    store_.Append(ctx, "Order-" + c.order_id, {OrderCancelled{"shipped elsewhere"}}, AnyVersion,
+                  Metadata{}.WithCorrelationID("explicit"));
+    return NewSuccessResult(c.order_id, 1);
+  }));
+  ShipOrder ship;
+  ship.order_id = "o-x";
+  ship.SetTenantID("t");
+  ASSERT_TRUE(bus_.Dispatch(Context{}, ship).IsSuccess());
+  std::vector<Event> events = Events("Order-o-x");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].Metadata().correlation_id, "explicit");
+  EXPECT_EQ(events[0].Metadata().tenant_id, "t");
+}
+
+}  // namespace
+}  // namespace mink::testing

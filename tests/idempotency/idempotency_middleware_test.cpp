@@ -1,0 +1,403 @@
+// IdempotencyMiddleware on the in-memory store: keys, replay, reservation, failure handling.
+#include "mink/idempotency.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "mink/command_bus.hpp"
+#include "mink/command_handler.hpp"
+#include "mink/id_middleware.hpp"
+#include "mink/memory/idempotency_store.hpp"
+
+namespace mink {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct PlaceOrder : CommandBase {
+  static constexpr std::string_view kCommandType = "PlaceOrder";
+  std::string customer_id;
+  double total = 0;
+  std::string request_id;  // client-supplied idempotency key (optional)
+  void Validate() const {}
+  std::string IdempotencyKey() const { return request_id; }
+  NLOHMANN_DEFINE_TYPE_INTRUSIVE(PlaceOrder, customer_id, total, request_id)
+};
+
+struct Ping {
+  static constexpr std::string_view kCommandType = "Ping";
+  void Validate() const {}
+};
+
+struct Reordered {
+  static constexpr std::string_view kCommandType = "Reordered";
+  int a = 0;
+  int b = 0;
+  void Validate() const {}
+};
+void to_json(nlohmann::json& j, const Reordered& r) { j = {{"b", r.b}, {"a", r.a}}; }
+struct Ordered {
+  static constexpr std::string_view kCommandType = "Reordered";
+  int a = 0;
+  int b = 0;
+  void Validate() const {}
+};
+void to_json(nlohmann::json& j, const Ordered& r) { j = {{"a", r.a}, {"b", r.b}}; }
+
+// A store whose every call can be made to fail.
+class FlakyStore : public IdempotencyStore {
+ public:
+  explicit FlakyStore(std::shared_ptr<IdempotencyStore> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> fail_reads{false}, fail_writes{false};
+  std::atomic<int> deletes{0};
+
+  void Store(const Context& c, const IdempotencyRecord& r) override {
+    if (fail_writes) throw Error(ErrorCode::kConnectionFailed, "store down");
+    inner_->Store(c, r);
+  }
+  bool StoreIfAbsent(const Context& c, const IdempotencyRecord& r) override {
+    if (fail_reads) throw Error(ErrorCode::kConnectionFailed, "store down");
+    return inner_->StoreIfAbsent(c, r);
+  }
+  std::optional<IdempotencyRecord> Get(const Context& c, std::string_view k) override {
+    if (fail_reads) throw Error(ErrorCode::kConnectionFailed, "store down");
+    return inner_->Get(c, k);
+  }
+  void Delete(const Context& c, std::string_view k) override {
+    ++deletes;
+    inner_->Delete(c, k);
+  }
+  int64_t Cleanup(const Context& c, std::chrono::system_clock::duration d) override {
+    return inner_->Cleanup(c, d);
+  }
+  void Close() override { inner_->Close(); }
+
+ private:
+  std::shared_ptr<IdempotencyStore> inner_;
+};
+
+class IdempotencyMiddlewareTest : public ::testing::Test {
+ protected:
+  void Build(IdempotencyConfig config) {
+    bus.Use(IdempotencyMiddleware(std::move(config)));
+    bus.Register(NewGenericHandler<PlaceOrder>([this](const Context&, const PlaceOrder& cmd) {
+      int n = ++calls;
+      if (cmd.customer_id == "throw") throw DomainError("customer is blocked");
+      if (cmd.customer_id == "refuse") return NewErrorResult(DomainError("refused"));
+      return NewSuccessResultWithData("order-" + std::to_string(n), n,
+                                      nlohmann::json{{"total", cmd.total}});
+    }));
+  }
+
+  std::shared_ptr<memory::IdempotencyStore> memory = std::make_shared<memory::IdempotencyStore>();
+  std::shared_ptr<FlakyStore> store = std::make_shared<FlakyStore>(memory);
+  CommandBus bus;
+  std::atomic<int> calls{0};
+  Context ctx;
+};
+
+TEST(IdempotencyKeys, FollowGoMinkFormats) {
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  cmd.total = 10;
+  const std::string key = GenerateIdempotencyKey(AnyCommand(cmd));
+  ASSERT_EQ(key.size(), std::string("PlaceOrder:").size() + 32);
+  EXPECT_EQ(key.rfind("PlaceOrder:", 0), 0u);
+  // The hash is SHA-256 of the canonical JSON, first 16 bytes.
+  const std::string json = nlohmann::json(cmd).dump();
+  const auto digest = detail::Sha256(json);
+  EXPECT_EQ(key, "PlaceOrder:" + detail::Hex(digest.data(), 16));
+  // Command IDs are not part of the key.
+  PlaceOrder same = cmd;
+  same.SetCommandID("another-id");
+  same.SetCorrelationID("another-correlation");
+  EXPECT_EQ(GenerateIdempotencyKey(AnyCommand(same)), key);
+  // A client key wins when set.
+  cmd.request_id = "req-42";
+  EXPECT_EQ(GetIdempotencyKey(AnyCommand(cmd)), "req-42");
+  // Type-only fallback for commands with no JSON form.
+  const auto type_digest = detail::Sha256("Ping");
+  EXPECT_EQ(GetIdempotencyKey(AnyCommand(Ping{})),
+            "Ping:type-only:" + detail::Hex(type_digest.data(), 16));
+}
+
+TEST(IdempotencyKeys, MemberOrderDoesNotChangeTheKey) {
+  EXPECT_EQ(GenerateIdempotencyKey(AnyCommand(Reordered{1, 2})),
+            GenerateIdempotencyKey(AnyCommand(Ordered{1, 2})));
+  EXPECT_NE(GenerateIdempotencyKey(AnyCommand(Ordered{1, 2})),
+            GenerateIdempotencyKey(AnyCommand(Ordered{2, 1})));
+}
+
+TEST(IdempotencyKeys, ScopingIsInjectiveAndBounded) {
+  EXPECT_EQ(EffectiveIdempotencyKey("T", "", "k"), "k");
+  EXPECT_EQ(EffectiveIdempotencyKey("T", "tenant-a", "req-1"), "8:tenant-a|req-1");
+  EXPECT_NE(EffectiveIdempotencyKey("T", "a", "b|x"), EffectiveIdempotencyKey("T", "a|b", "x"));
+  const std::string long_key(250, 'k');
+  const std::string scoped = EffectiveIdempotencyKey("PlaceOrder", "tenant-a", long_key);
+  EXPECT_LE(scoped.size(), kMaxIdempotencyKeyLength);
+  EXPECT_NE(scoped.find(":sha256:"), std::string::npos);
+  EXPECT_NE(scoped, EffectiveIdempotencyKey("PlaceOrder", "tenant-b", long_key));
+}
+
+TEST_F(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningTheHandler) {
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  cmd.total = 12.5;
+  CommandResult first = bus.Dispatch(ctx, cmd);
+  ASSERT_TRUE(first.IsSuccess());
+  CommandResult second = bus.Dispatch(ctx, cmd);
+  EXPECT_EQ(calls.load(), 1);
+  ASSERT_TRUE(second.IsSuccess());
+  EXPECT_EQ(second.aggregate_id, first.aggregate_id);
+  EXPECT_EQ(second.version, first.version);
+  EXPECT_EQ(second.data, first.data);
+  // A different payload is a different command.
+  cmd.total = 13;
+  bus.Dispatch(ctx, cmd);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(IdempotencyMiddlewareTest, ClientKeysDeduplicateDifferentPayloads) {
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder a;
+  a.customer_id = "c1";
+  a.request_id = "req-1";
+  PlaceOrder b = a;
+  b.total = 99;  // a retried request that changed — the client key still identifies it
+  bus.Dispatch(ctx, a);
+  EXPECT_EQ(bus.Dispatch(ctx, b).aggregate_id, "order-1");
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(IdempotencyMiddlewareTest, TenantsNeverShareResults) {
+  bus.Use(TenantMiddleware());
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  cmd.request_id = "req-1";
+  cmd.SetTenantID("tenant-a");
+  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
+  cmd.SetTenantID("tenant-b");
+  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-2");
+  cmd.SetTenantID("tenant-a");
+  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(IdempotencyMiddlewareTest, FailuresAreNotCachedUnlessConfigured) {
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder refused;
+  refused.customer_id = "refuse";
+  EXPECT_FALSE(bus.Dispatch(ctx, refused).IsSuccess());
+  EXPECT_FALSE(bus.Dispatch(ctx, refused).IsSuccess());
+  PlaceOrder thrown;
+  thrown.customer_id = "throw";
+  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
+  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(memory->Len(), 0u) << "no reservation may linger";
+}
+
+TEST_F(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.store_errors = true;
+  Build(config);
+  PlaceOrder thrown;
+  thrown.customer_id = "throw";
+  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
+  CommandResult replay = bus.Dispatch(ctx, thrown);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_TRUE(replay.HasError(ErrorCode::kCommandAlreadyProcessed));
+  EXPECT_NE(replay.ErrorMessage().find("customer is blocked"), std::string::npos);
+  // A result-only failure is still not cached.
+  PlaceOrder refused;
+  refused.customer_id = "refuse";
+  bus.Dispatch(ctx, refused);
+  bus.Dispatch(ctx, refused);
+  EXPECT_EQ(calls.load(), 3);
+}
+
+TEST_F(IdempotencyMiddlewareTest, ALiveReservationAnswersInProgress) {
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  cmd.request_id = "req-busy";
+  memory->StoreIfAbsent(ctx, detail::NewReservation("req-busy", "PlaceOrder", 1h));
+  CommandResult r = bus.Dispatch(ctx, cmd);
+  EXPECT_TRUE(r.HasError(ErrorCode::kCommandInProgress));
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AnExpiredResultRunsTheCommandAgain) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.ttl = 50ms;
+  Build(config);
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  bus.Dispatch(ctx, cmd);
+  bus.Dispatch(ctx, cmd);
+  EXPECT_EQ(calls.load(), 1);
+  std::this_thread::sleep_for(120ms);
+  bus.Dispatch(ctx, cmd);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AnExpiredReservationOfACrashedRunDoesNotBlockRetries) {
+  Build(DefaultIdempotencyConfig(store));
+  memory->StoreIfAbsent(ctx, detail::NewReservation("req-crashed", "PlaceOrder", 30ms));
+  PlaceOrder cmd;
+  cmd.customer_id = "c1";
+  cmd.request_id = "req-crashed";
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).HasError(ErrorCode::kCommandInProgress));
+  std::this_thread::sleep_for(80ms);
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.skip_commands = {"PlaceOrder"};
+  Build(config);
+  PlaceOrder cmd;
+  bus.Dispatch(ctx, cmd);
+  bus.Dispatch(ctx, cmd);
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(memory->Len(), 0u);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNotRun) {
+  Build(DefaultIdempotencyConfig(store));
+  PlaceOrder cmd;
+  cmd.request_id = std::string(kMaxIdempotencyKeyLength + 1, 'k');
+  try {
+    bus.Dispatch(ctx, cmd);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(memory->Len(), 0u);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
+  std::vector<std::string> reported;
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.operation()); };
+  Build(config);
+  store->fail_reads = true;
+  PlaceOrder cmd;
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(reported, (std::vector<std::string>{"lookup"}));
+}
+
+TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.fail_closed = true;
+  Build(config);
+  store->fail_reads = true;
+  try {
+    bus.Dispatch(ctx, PlaceOrder{});
+    FAIL();
+  } catch (const IdempotencyError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIdempotencyFailed);
+    EXPECT_NE(std::string(e.what()).find("store down"), std::string::npos);
+  }
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
+  std::vector<std::string> reported;
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.operation()); };
+  Build(config);
+  store->fail_writes = true;
+  PlaceOrder cmd;
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_EQ(reported, (std::vector<std::string>{"store"}));
+  EXPECT_EQ(memory->Len(), 0u) << "the reservation must be released";
+  store->fail_writes = false;
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(IdempotencyMiddlewareTest, AResultThatFailsToSerializeIsReportedAndReleased) {
+  std::vector<std::string> reported;
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.result_serializer = [](const CommandResult&) -> std::string {
+    throw std::runtime_error("not serializable");
+  };
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.what()); };
+  Build(config);
+  CommandResult r = bus.Dispatch(ctx, PlaceOrder{});
+  EXPECT_TRUE(r.IsSuccess()) << "the handler's committed result is returned";
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_NE(reported[0].find("not serializable"), std::string::npos);
+  EXPECT_EQ(memory->Len(), 0u);
+}
+
+TEST_F(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.fail_closed = true;
+  config.reservation_ttl = 60ms;
+  config.on_error = [](const IdempotencyError&) {};
+  config.result_serializer = [](const CommandResult&) -> std::string {
+    throw std::runtime_error("not serializable");
+  };
+  Build(config);
+  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
+  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).HasError(ErrorCode::kCommandInProgress));
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) {
+  bus.Register(
+      NewGenericHandler<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); }));
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  bus.Use(IdempotencyMiddleware(config));
+  std::atomic<int> runs{0};
+  bus.Register(NewGenericHandler<PlaceOrder>([&](const Context&, const PlaceOrder&) {
+    ++runs;
+    std::this_thread::sleep_for(20ms);  // widen the race window
+    return NewSuccessResult("order-x", 1);
+  }));
+  for (int round = 0; round < 5; ++round) {
+    PlaceOrder cmd;
+    cmd.request_id = "req-race-" + std::to_string(round);
+    constexpr int kThreads = 16;
+    std::barrier start(kThreads);
+    std::atomic<int> ok{0}, in_progress{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        CommandResult r = bus.Dispatch(ctx, cmd);
+        if (r.IsSuccess() && r.aggregate_id == "order-x") {
+          ++ok;
+        } else if (r.HasError(ErrorCode::kCommandInProgress)) {
+          ++in_progress;
+        } else {
+          ++other;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(runs.load(), round + 1);
+    EXPECT_EQ(ok.load() + in_progress.load(), kThreads);
+    EXPECT_GE(ok.load(), 1);
+    EXPECT_EQ(other.load(), 0);
+  }
+}
+
+TEST(IdempotencyConfigTest, AStoreIsRequired) {
+  EXPECT_THROW(IdempotencyMiddleware(IdempotencyConfig{}), Error);
+}
+
+}  // namespace
+}  // namespace mink
