@@ -2,6 +2,7 @@
 // the in-memory store: commands, a generic and an aggregate handler, validation, retries on
 // concurrency conflicts, metrics, and the correlation / causation / tenant IDs that end up in
 // each stored event's metadata. See docs/command-bus.md and docs/middleware.md.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <mink/memory/adapter.hpp>
+#include <mink/memory/idempotency_store.hpp>
 #include <mink/mink.hpp>
 
 using namespace std::chrono_literals;
@@ -69,13 +71,16 @@ struct CreateOrder : mink::CommandBase {
   static constexpr std::string_view kCommandType = "CreateOrder";
   std::string customer_id;
   std::vector<Item> items;
+  std::string request_id;  // the client's retry-safe request ID
+  // An IdempotentCommand: retries of one client request share this key.
+  std::string IdempotencyKey() const { return request_id; }
   void Validate() const {
     mink::MultiValidationError errors("CreateOrder");
     if (customer_id.empty()) errors.AddField("CustomerID", "required");
     if (items.empty()) errors.AddField("Items", "at least one item");
     errors.ThrowIfAny();
   }
-  NLOHMANN_DEFINE_TYPE_INTRUSIVE(CreateOrder, customer_id, items)
+  NLOHMANN_DEFINE_TYPE_INTRUSIVE(CreateOrder, customer_id, items, request_id)
 };
 
 struct AddItem : mink::CommandBase {
@@ -108,13 +113,18 @@ int main() {
   auto logger = spdlog::stdout_logger_st("cqrs");
   logger->set_pattern("[%l] %v");
   auto metrics = std::make_shared<CountingMetrics>();
+  auto idempotency_store = std::make_shared<mink::memory::IdempotencyStore>();
+  mink::IdempotencyConfig idempotency = mink::DefaultIdempotencyConfig(idempotency_store);
+  idempotency.skip_commands = {"AddItem"};  // adding the same item twice is legitimate
 
   // ---- the pipeline: first registered is outermost ----
   mink::CommandBus bus;
   bus.Use(mink::RecoveryMiddleware(), mink::LoggingMiddleware(logger),
           mink::MetricsMiddleware(metrics), mink::ValidationMiddleware(),
           mink::CorrelationIDMiddleware(), mink::CausationIDMiddleware(),
-          mink::TenantMiddleware(nullptr, /*required=*/true), mink::TimeoutMiddleware(5s),
+          mink::TenantMiddleware(nullptr, /*required=*/true),
+          mink::IdempotencyMiddleware(idempotency),  // after Tenant: keys are per tenant
+          mink::TimeoutMiddleware(5s),
           mink::RetryMiddleware({.max_attempts = 3,
                                  .initial_delay = 10ms,
                                  .should_retry = [](const std::exception_ptr& e) {
@@ -155,6 +165,7 @@ int main() {
   CreateOrder create;
   create.customer_id = "cust-123";
   create.items = {{"sku-1", 2, 9.5}, {"sku-2", 1, 20}};
+  create.request_id = "req-42";
   create.SetCorrelationID("req-42");
   create.SetTenantID("acme");
   mink::CommandResult created = bus.Dispatch(ctx, create);
@@ -193,10 +204,28 @@ int main() {
   mink::CommandResult failed = bus.Dispatch(ctx, orphan);
   std::printf("orphan item: %s\n", failed.ErrorMessage().c_str());
 
+  // 6. The client timed out and retries request req-42: the first result comes back, the
+  //    handler does not run again, no second order exists.
+  CreateOrder retry = create;
+  retry.SetCommandID("");  // a fresh dispatch of the same request
+  mink::CommandResult replayed = bus.Dispatch(ctx, retry);
+  std::printf("retried req-42: order %s version %lld (%s)\n", replayed.aggregate_id.c_str(),
+              static_cast<long long>(replayed.version),
+              replayed.aggregate_id == created.aggregate_id ? "same order, handler ran once"
+                                                            : "DUPLICATE ORDER");
+  const std::vector<mink::StoredEvent> all = store.LoadEventsFromPosition(ctx, 0);
+  const auto orders = std::count_if(all.begin(), all.end(), [](const mink::StoredEvent& e) {
+    return e.type == OrderCreated::kEventType;
+  });
+  std::printf("orders created: %ld\n", static_cast<long>(orders));
+
   Order reloaded(created.aggregate_id);
   store.LoadAggregate(ctx, reloaded);
   std::printf("order total %.2f; commands ok=%d failed=%d\n", reloaded.Total(),
               metrics->succeeded.load(), metrics->failed.load());
   bus.Close();
-  return created.IsSuccess() && reloaded.Total() == 39.0 ? 0 : 1;
+  return created.IsSuccess() && reloaded.Total() == 39.0 &&
+                 replayed.aggregate_id == created.aggregate_id
+             ? 0
+             : 1;
 }
