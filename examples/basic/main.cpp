@@ -1,11 +1,17 @@
 // examples/basic — an order aggregate created, changed, saved, reloaded, and its history
-// printed. Runs on the in-memory store; see docs/getting-started.md.
+// printed. Runs on the in-memory store; see docs/getting-started.md. Built with the PostgreSQL
+// adapter, `example_basic postgresql://user:pw@host/db` runs the same program on PostgreSQL
+// (schema "mink_example", recreated on each run).
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include <mink/memory/adapter.hpp>
 #include <mink/mink.hpp>
+#ifdef MINK_EXAMPLE_WITH_POSTGRES
+#include <mink/postgres/adapter.hpp>
+#include <pqxx/pqxx>
+#endif
 
 // ---- events: plain structs with a type name ----
 struct OrderCreated {
@@ -69,8 +75,30 @@ class Order : public mink::AggregateBase {
   double total_ = 0;
 };
 
-int main() {
-  auto adapter = std::make_shared<mink::memory::Adapter>();
+std::shared_ptr<mink::EventStoreAdapter> MakeAdapter(int argc, char** argv) {
+#ifdef MINK_EXAMPLE_WITH_POSTGRES
+  if (argc > 1) {
+    {
+      // Start from an empty schema so every run prints the same history.
+      pqxx::connection conn(mink::postgres::BuildConnInfo(argv[1], std::chrono::seconds(5)));
+      pqxx::nontransaction tx(conn);
+      tx.exec("DROP SCHEMA IF EXISTS mink_example CASCADE");
+    }
+    auto pg = std::make_shared<mink::postgres::Adapter>(
+        mink::postgres::Options{.url = argv[1], .schema = "mink_example"});
+    pg->Initialize(mink::Context{});
+    std::printf("using PostgreSQL (schema %s)\n", pg->Schema().c_str());
+    return pg;
+  }
+#else
+  if (argc > 1) std::fprintf(stderr, "built without PostgreSQL support; using memory\n");
+  (void)argv;
+#endif
+  return std::make_shared<mink::memory::Adapter>();
+}
+
+int main(int argc, char** argv) try {
+  auto adapter = MakeAdapter(argc, argv);
   mink::EventStore store(adapter);
   store.RegisterEvents<OrderCreated, ItemAdded, OrderShipped>();
   mink::Context ctx;
@@ -112,4 +140,7 @@ int main() {
                 e.Json().dump().c_str());
   }
   return 0;
+} catch (const mink::Error& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
 }

@@ -1,0 +1,136 @@
+// mink/postgres/adapter.hpp — the PostgreSQL event store adapter.
+//
+// Implements EventStoreAdapter, SubscriptionAdapter and TransactionalAdapter with exactly the
+// memory adapter's semantics (tests/conformance runs one suite against both).
+//
+//   auto adapter = std::make_shared<mink::postgres::Adapter>(mink::postgres::Options{
+//       .url = "postgresql://app:secret@127.0.0.1:5432/app", .schema = "mink"});
+//   adapter->Initialize(ctx);          // creates/upgrades the schema; idempotent
+//   mink::EventStore store(adapter);
+//
+// Guarantees:
+//   * Append is one transaction and, without a hook, one round trip (a server-side function
+//     checks the expected version with mink::CheckVersion's rules, inserts all events with one
+//     statement and sends NOTIFY). A concurrent writer that wins the race makes the loser throw
+//     ConcurrencyError; nothing of a failed append is written.
+//   * The global feed (LoadFromPosition, SubscribeAll, SubscribeCategory) never returns a
+//     position while a lower one may still commit, and never stalls on a rolled-back append
+//     (xid8 watermark with ordered position allocation — see docs/adapters/postgres.md).
+//     Every write to the tables must go through this adapter for that guarantee to hold.
+//   * Subscribers are woken by LISTEN/NOTIFY (one listener thread per adapter, started by the
+//     first subscription) and fall back to polling every SubscriptionOptions::poll_interval.
+//
+// Errors: an invalid schema name -> Error(kInvalidSchemaName) and a malformed URL ->
+// Error(kInvalidArgument), both from the constructor before any connection or SQL; a lost or
+// unreachable server -> Error(kConnectionFailed) (the pool discards the connection and
+// reconnects on the next call); other SQL failures -> Error(kStorageFailed); event data that is
+// not JSON, or a stored row whose metadata does not decode -> SerializationError; a closed
+// adapter -> Error(kAdapterClosed).
+//
+// Thread safety: every method may be called from any thread. Connections come from a bounded
+// pool (Options::max_connections). A TransactionHook runs on the append's connection while its
+// transaction is open; it must use Transaction::Work() for its SQL and must not call back into
+// the adapter (that could wait for a connection the append itself holds).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pqxx/transaction>
+
+#include "mink/adapter.hpp"
+#include "mink/postgres/connection_pool.hpp"
+
+namespace mink::postgres {
+
+struct Options {
+  // libpq URI ("postgresql://user:pw@host:port/db?...") or keyword/value string.
+  std::string url;
+  // Schema holding the tables; validated as an SQL identifier.
+  std::string schema = "mink";
+  // Pool size (go-mink's WithMaxConnections).
+  std::size_t max_connections = 10;
+  // libpq connect_timeout for each new connection (rounded up to whole seconds, minimum 2).
+  std::chrono::seconds connect_timeout{5};
+  // How long an operation waits for a free pooled connection.
+  std::chrono::milliseconds acquire_timeout{10000};
+  // Reconnect interval of the LISTEN thread; subscriptions poll on their own poll_interval.
+  std::chrono::milliseconds poll_interval{100};
+  // Send NOTIFY from every append (turn off only if nobody subscribes through LISTEN).
+  bool notify = true;
+  // application_name of every connection (visible in pg_stat_activity).
+  std::string application_name = "mink";
+};
+
+// The transaction an AppendWithHook runs in; the hook may add writes to it (the outbox does).
+class Transaction final : public mink::Transaction {
+ public:
+  explicit Transaction(pqxx::work& work) : work_(work) {}
+  pqxx::work& Work() const noexcept { return work_; }
+
+ private:
+  pqxx::work& work_;
+};
+
+namespace internal {
+class Core;
+}
+
+class Adapter final : public EventStoreAdapter,
+                      public SubscriptionAdapter,
+                      public TransactionalAdapter {
+ public:
+  // Validates the options; connects lazily (Initialize or the first call).
+  explicit Adapter(Options options);
+  ~Adapter() override;
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+
+  // Creates the schema and applies pending migrations (recorded in <schema>.schema_migrations).
+  // Safe to call repeatedly and from several processes at once.
+  void Initialize(const Context& ctx) override;
+  // Stops the listener, closes the pool; later calls throw kAdapterClosed. Idempotent.
+  void Close() override;
+
+  AppendResult Append(const Context& ctx, const std::string& stream_id,
+                      std::vector<EventRecord> records, int64_t expected_version) override;
+  AppendResult AppendWithHook(const Context& ctx, const std::string& stream_id,
+                              std::vector<EventRecord> records, int64_t expected_version,
+                              const TransactionHook& hook) override;
+  std::vector<StoredEvent> Load(const Context& ctx, const std::string& stream_id,
+                                int64_t from_version) override;
+  StreamInfo GetStreamInfo(const Context& ctx, const std::string& stream_id) override;
+  uint64_t GetLastPosition(const Context& ctx) override;
+
+  std::vector<StoredEvent> LoadFromPosition(const Context& ctx, uint64_t from_position,
+                                            std::size_t limit) override;
+  std::unique_ptr<Subscription> SubscribeAll(const Context& ctx, uint64_t from_position,
+                                             const SubscriptionOptions& options = {}) override;
+  std::unique_ptr<Subscription> SubscribeStream(const Context& ctx, const std::string& stream_id,
+                                                int64_t from_version,
+                                                const SubscriptionOptions& options = {}) override;
+  std::unique_ptr<Subscription> SubscribeCategory(const Context& ctx, const std::string& category,
+                                                  uint64_t from_position,
+                                                  const SubscriptionOptions& options = {}) override;
+
+  // The highest migration applied to the schema (0 when not initialized).
+  int MigrationVersion(const Context& ctx);
+  const std::string& Schema() const noexcept;
+  ConnectionPool::Stats PoolStats() const;
+  // True while the LISTEN thread holds a live connection.
+  bool Listening() const;
+
+ private:
+  std::shared_ptr<internal::Core> core_;
+};
+
+// Builds the libpq connection string the adapter uses: validates `url` (throws
+// Error(kInvalidArgument) with libpq's reason when it does not parse) and adds connect_timeout
+// unless the URL sets one.
+std::string BuildConnInfo(const std::string& url, std::chrono::seconds connect_timeout,
+                          const std::string& application_name = "mink");
+
+}  // namespace mink::postgres

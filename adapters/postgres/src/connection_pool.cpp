@@ -1,0 +1,132 @@
+#include "mink/postgres/connection_pool.hpp"
+
+#include <poll.h>
+
+#include <pqxx/except>
+
+namespace mink::postgres {
+
+bool ConnectionLooksDead(const pqxx::connection& conn) {
+  if (!conn.is_open()) return true;
+  pollfd fd{conn.sock(), POLLIN, 0};
+  return fd.fd < 0 || ::poll(&fd, 1, 0) != 0;
+}
+
+ConnectionPool::Lease& ConnectionPool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    pool_ = std::exchange(other.pool_, nullptr);
+    conn_ = std::move(other.conn_);
+    epoch_ = other.epoch_;
+    discard_ = other.discard_;
+    broken_ = other.broken_;
+  }
+  return *this;
+}
+
+void ConnectionPool::Lease::Release() noexcept {
+  if (pool_ != nullptr && conn_) pool_->Return(std::move(conn_), epoch_, discard_, broken_);
+  pool_ = nullptr;
+  conn_.reset();
+}
+
+ConnectionPool::ConnectionPool(Options options) : options_(std::move(options)) {
+  if (options_.max_size == 0) options_.max_size = 1;
+}
+
+ConnectionPool::~ConnectionPool() { Close(); }
+
+std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
+  try {
+    auto conn = std::make_unique<pqxx::connection>(options_.conninfo);
+    if (options_.on_connect) options_.on_connect(*conn);
+    return conn;
+  } catch (const pqxx::broken_connection& e) {
+    throw Error(ErrorCode::kConnectionFailed,
+                std::string("cannot connect to PostgreSQL: ") + e.what());
+  } catch (const pqxx::failure& e) {
+    throw Error(ErrorCode::kConnectionFailed,
+                std::string("cannot set up a PostgreSQL connection: ") + e.what());
+  }
+}
+
+ConnectionPool::Lease ConnectionPool::Acquire(const Context& ctx) {
+  ctx.ThrowIfDone();
+  auto until = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  if (auto d = ctx.Deadline(); d && *d < until) until = *d;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (closed_) throw Error(ErrorCode::kAdapterClosed, "PostgreSQL adapter is closed");
+    while (!idle_.empty()) {
+      Idle idle = std::move(idle_.back());
+      idle_.pop_back();
+      if (idle.epoch >= epoch_ && !ConnectionLooksDead(*idle.conn)) {
+        return Lease(this, std::move(idle.conn), idle.epoch);
+      }
+      --open_;  // retired: closed below, outside nothing else needs the lock
+      ++discarded_;
+      lock.unlock();
+      idle.conn.reset();
+      lock.lock();
+    }
+    if (open_ < options_.max_size) {
+      ++open_;
+      const uint64_t epoch = epoch_;
+      lock.unlock();
+      try {
+        auto conn = Connect();
+        lock.lock();
+        ++created_;
+        return Lease(this, std::move(conn), epoch);
+      } catch (...) {
+        lock.lock();
+        --open_;
+        cv_.notify_one();
+        throw;
+      }
+    }
+    ctx.ThrowIfDone();
+    if (cv_.wait_until(lock, until) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= options_.max_size) {
+      ctx.ThrowIfDone();
+      throw Error(ErrorCode::kConnectionFailed, "no PostgreSQL connection available: all " +
+                                                    std::to_string(options_.max_size) +
+                                                    " are in use (acquire timeout)");
+    }
+  }
+}
+
+void ConnectionPool::Return(std::unique_ptr<pqxx::connection> conn, uint64_t epoch, bool discard,
+                            bool broken) {
+  std::unique_lock lock(mutex_);
+  if (broken) epoch_ = std::max(epoch_, epoch + 1);
+  if (discard || closed_ || epoch < epoch_ || !conn->is_open()) {
+    --open_;
+    ++discarded_;
+    lock.unlock();
+    cv_.notify_one();
+    conn.reset();
+    return;
+  }
+  idle_.push_back(Idle{std::move(conn), epoch});
+  lock.unlock();
+  cv_.notify_one();
+}
+
+void ConnectionPool::Close() {
+  std::vector<Idle> idle;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    idle.swap(idle_);
+    open_ -= idle.size();
+  }
+  cv_.notify_all();
+}
+
+ConnectionPool::Stats ConnectionPool::GetStats() {
+  std::lock_guard lock(mutex_);
+  return Stats{open_, idle_.size(), created_, discarded_};
+}
+
+}  // namespace mink::postgres
