@@ -1,11 +1,18 @@
 // IDs flow from dispatched commands into the metadata of the events their handlers append.
+// Runs once per adapter: the binary links one file that defines MetadataFlowAdapter()
+// (metadata_flow_memory.cpp here, tests/postgres/metadata_flow_postgres.cpp for PostgreSQL).
 #include <gtest/gtest.h>
+
+#include "conformance/event_store_conformance.hpp"
 
 #include "bus/test_commands.hpp"
 #include "core/test_events.hpp"
-#include "mink/memory/adapter.hpp"
 
 namespace mink::testing {
+
+// The adapter this binary runs the suite on.
+conformance::AdapterFactory MetadataFlowAdapter();
+
 namespace {
 
 struct ShipOrder : CommandBase {
@@ -15,9 +22,9 @@ struct ShipOrder : CommandBase {
   std::string AggregateID() const { return order_id; }
 };
 
-class MetadataFlowTest : public ::testing::Test {
+class MetadataFlowTest : public ::testing::TestWithParam<conformance::AdapterFactory> {
  protected:
-  MetadataFlowTest() : store_(std::make_shared<memory::Adapter>()) {
+  MetadataFlowTest() : store_(GetParam().make()) {
     store_.RegisterEvents<OrderCreated, ItemAdded, OrderCancelled>();
     bus_.Use(ValidationMiddleware(), RecoveryMiddleware(),
              CorrelationIDMiddleware([] { return std::string("generated-corr"); }),
@@ -46,7 +53,7 @@ class MetadataFlowTest : public ::testing::Test {
   std::string create_id_;
 };
 
-TEST_F(MetadataFlowTest, CommandIdsReachEveryStoredEvent) {
+TEST_P(MetadataFlowTest, CommandIdsReachEveryStoredEvent) {
   CreateOrder cmd{.customer_id = "c1"};
   cmd.SetCorrelationID("req-1");
   cmd.SetTenantID("tenant-1");
@@ -68,7 +75,7 @@ TEST_F(MetadataFlowTest, CommandIdsReachEveryStoredEvent) {
   EXPECT_EQ(added.causation_id, create_id_);
 }
 
-TEST_F(MetadataFlowTest, GeneratedCorrelationAndExplicitCausationFlow) {
+TEST_P(MetadataFlowTest, GeneratedCorrelationAndExplicitCausationFlow) {
   CreateOrder cmd{.customer_id = "c2"};
   cmd.SetCausationID("event-17");
   ASSERT_TRUE(bus_.Dispatch(Context{}, cmd).IsSuccess());
@@ -81,7 +88,7 @@ TEST_F(MetadataFlowTest, GeneratedCorrelationAndExplicitCausationFlow) {
   EXPECT_TRUE(events[0].Metadata().tenant_id.empty());
 }
 
-TEST_F(MetadataFlowTest, ExplicitAppendMetadataStillWins) {
+TEST_P(MetadataFlowTest, ExplicitAppendMetadataStillWins) {
   bus_.Register(NewGenericHandler<ShipOrder>([this](const Context& ctx, const ShipOrder& c) {
     store_.Append(ctx, "Order-" + c.order_id, {OrderCancelled{"shipped elsewhere"}}, AnyVersion,
                   Metadata{}.WithCorrelationID("explicit"));
@@ -96,6 +103,8 @@ TEST_F(MetadataFlowTest, ExplicitAppendMetadataStillWins) {
   EXPECT_EQ(events[0].Metadata().correlation_id, "explicit");
   EXPECT_EQ(events[0].Metadata().tenant_id, "t");
 }
+
+INSTANTIATE_TEST_SUITE_P(Adapter, MetadataFlowTest, ::testing::Values(MetadataFlowAdapter()));
 
 }  // namespace
 }  // namespace mink::testing
