@@ -36,11 +36,13 @@ std::string Url() {
 
 constexpr const char* kMinkSchema = "bench_mink";
 constexpr const char* kRawSchema = "bench_raw";
-constexpr const char* kQuietSchema = "bench_mink_quiet";  // Options::notify = false
+constexpr const char* kQuietSchema = "bench_mink_quiet";  // NotifyMode::kOff
+constexpr const char* kAfterSchema = "bench_mink_after";  // NotifyMode::kAfterCommit
 const std::string kPayload =
     R"({"order_id":"order-123456","sku":"SKU-0001","quantity":3,"price":12.5})";
 
-std::shared_ptr<Adapter> Shared(const char* schema, bool notify = true) {
+std::shared_ptr<Adapter> Shared(const char* schema,
+                                mink::postgres::NotifyMode notify = mink::postgres::NotifyMode{}) {
   static std::mutex m;
   static std::map<std::string, std::shared_ptr<Adapter>> adapters;
   std::lock_guard lock(m);
@@ -128,9 +130,20 @@ void BM_Append_Raw(benchmark::State& state) {
 // Mink without NOTIFY: shows what the wake-up costs under concurrent commits.
 void BM_Append_MinkNoNotify(benchmark::State& state) {
   if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
-  auto adapter = Shared(kQuietSchema, false);
+  auto adapter = Shared(kQuietSchema, mink::postgres::NotifyMode::kOff);
   const int n = static_cast<int>(state.range(0));
   const std::string stream = ThreadStream(state, "Quiet");
+  mink::Context ctx;
+  for (auto _ : state) adapter->Append(ctx, stream, Batch(n), mink::AnyVersion);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// Mink with the NOTIFY sent right after the commit (commits stay concurrent).
+void BM_Append_MinkNotifyAfterCommit(benchmark::State& state) {
+  if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
+  auto adapter = Shared(kAfterSchema, mink::postgres::NotifyMode::kAfterCommit);
+  const int n = static_cast<int>(state.range(0));
+  const std::string stream = ThreadStream(state, "After");
   mink::Context ctx;
   for (auto _ : state) adapter->Append(ctx, stream, Batch(n), mink::AnyVersion);
   state.SetItemsProcessed(state.iterations() * n);
@@ -141,6 +154,8 @@ BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTi
 BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_MinkNoNotify)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->UseRealTime();
 
 // ---- load ----
 

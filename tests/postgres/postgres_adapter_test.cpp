@@ -157,20 +157,32 @@ TEST(PostgresCategoryTest, LikeWildcardsInTheCategoryAreLiteral) {
 
 // ---- push wake-up ----
 
-TEST(PostgresNotifyTest, NotifyWakesASubscriberLongBeforeItsPollInterval) {
-  auto adapter = MakeAdapter();
+// Appends one event 100 ms after a subscriber (polling only every 60 s) starts waiting, and
+// returns whether the subscriber received it within `wait`.
+bool WokenWithin(NotifyMode mode, std::chrono::milliseconds wait) {
+  auto adapter = MakeAdapter({.notify = mode});
   auto sub = adapter->SubscribeAll(kCtx, 0, {.poll_interval = 60s});
   for (int i = 0; i < 200 && !adapter->Listening(); ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(adapter->Listening());
+  EXPECT_TRUE(adapter->Listening());
   std::thread writer([&] {
     std::this_thread::sleep_for(100ms);
     adapter->Append(kCtx, "Push-1", Records(1), NoStream);
   });
-  auto start = std::chrono::steady_clock::now();
-  auto got = sub->Next(Context{}.WithTimeout(20s));
+  auto got = sub->Next(Context{}.WithTimeout(wait));
   writer.join();
-  ASSERT_TRUE(got);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "woken by polling, not NOTIFY";
+  return got.has_value();
+}
+
+TEST(PostgresNotifyTest, NotifyInTheTransactionWakesASubscriberLongBeforeItsPollInterval) {
+  EXPECT_TRUE(WokenWithin(NotifyMode::kInTransaction, 10s)) << "woken by polling, not NOTIFY";
+}
+
+TEST(PostgresNotifyTest, NotifyAfterCommitWakesASubscriberLongBeforeItsPollInterval) {
+  EXPECT_TRUE(WokenWithin(NotifyMode::kAfterCommit, 10s)) << "woken by polling, not NOTIFY";
+}
+
+TEST(PostgresNotifyTest, WithoutNotifyOnlyPollingWakesTheSubscriber) {
+  EXPECT_FALSE(WokenWithin(NotifyMode::kOff, 1500ms));
 }
 
 // ---- migrations ----

@@ -271,7 +271,7 @@ class Core : public std::enable_shared_from_this<Core> {
       auto exec = [&](pqxx::transaction_base& tx) {
         try {
           return tx.exec_prepared("mink_append", stream_id, category, expected_version, types, data,
-                                  meta, options_.notify);
+                                  meta, options_.notify == NotifyMode::kInTransaction);
         } catch (const pqxx::data_exception& e) {
           lease.Discard();
           throw BadData(records, e);
@@ -281,8 +281,12 @@ class Core : public std::enable_shared_from_this<Core> {
         }
       };
       if (hook == nullptr) {
-        pqxx::nontransaction tx(*lease);
-        return Interpret(exec(tx), stream_id, expected_version);
+        AppendResult result = [&] {
+          pqxx::nontransaction tx(*lease);
+          return Interpret(exec(tx), stream_id, expected_version);
+        }();
+        NotifyAfterCommit(lease);
+        return result;
       }
       pqxx::work tx(*lease);
       pqxx::result r = exec(tx);
@@ -307,8 +311,23 @@ class Core : public std::enable_shared_from_this<Core> {
                         "\": connection to PostgreSQL lost before COMMIT; nothing was written");
       }
       tx.commit();
+      NotifyAfterCommit(lease);
       return result;
     });
+  }
+
+  // NotifyMode::kAfterCommit: wakes subscribers with a separate statement once the append has
+  // committed. The append already succeeded, so a failure here is not the caller's error:
+  // subscribers then wake on their poll interval.
+  void NotifyAfterCommit(ConnectionPool::Lease& lease) noexcept {
+    if (options_.notify != NotifyMode::kAfterCommit) return;
+    try {
+      pqxx::nontransaction n(*lease);
+      n.exec("SELECT pg_notify(" + QuoteLiteral(kNotifyChannel) + ", " +
+             QuoteLiteral(options_.schema) + ")");
+    } catch (...) {
+      lease.Discard();
+    }
   }
 
   std::vector<StoredEvent> Load(const Context& ctx, const std::string& stream_id,

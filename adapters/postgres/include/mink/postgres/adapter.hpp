@@ -46,6 +46,20 @@
 
 namespace mink::postgres {
 
+// How an append wakes LISTENing subscribers.
+enum class NotifyMode {
+  // pg_notify inside the append transaction: the wake-up is delivered exactly at commit, never
+  // for a rolled-back append. PostgreSQL serialises the commits of notifying transactions on a
+  // global lock, so concurrent appends lose group commit.
+  kInTransaction,
+  // A separate NOTIFY on the same connection right after the commit: one more round trip per
+  // append, but commits stay concurrent. If the process dies between the two, subscribers
+  // wake on their poll interval instead.
+  kAfterCommit,
+  // No NOTIFY: subscribers poll (SubscriptionOptions::poll_interval).
+  kOff,
+};
+
 struct Options {
   // libpq URI ("postgresql://user:pw@host:port/db?...") or keyword/value string.
   std::string url;
@@ -59,8 +73,8 @@ struct Options {
   std::chrono::milliseconds acquire_timeout{10000};
   // Reconnect interval of the LISTEN thread; subscriptions poll on their own poll_interval.
   std::chrono::milliseconds poll_interval{100};
-  // Send NOTIFY from every append (turn off only if nobody subscribes through LISTEN).
-  bool notify = true;
+  // How appends wake subscribers (see NotifyMode).
+  NotifyMode notify = NotifyMode::kInTransaction;
   // application_name of every connection (visible in pg_stat_activity).
   std::string application_name = "mink";
 };
