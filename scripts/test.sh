@@ -14,10 +14,15 @@ export MINK_REQUIRE_POSTGRES=1   # a PostgreSQL test that cannot connect fails, 
 
 BUILD=${BUILD_DIR:-build/asan}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
-  -DMINK_SANITIZE="address;undefined" -DMINK_BUILD_TESTS=ON -DMINK_BUILD_EXAMPLES=ON \
+  -DMINK_SANITIZE="address;undefined" -DMINK_BUILD_TESTS=ON -DMINK_WITH_POSTGRES=ON -DMINK_BUILD_EXAMPLES=ON \
   -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The PostgreSQL suites must be part of the run: an empty label means they were not built.
+if ! ctest --test-dir "$BUILD" -N -L postgres | grep -q "Total Tests: [1-9]"; then
+  echo "test.sh: no PostgreSQL tests were built; refusing to pass without them" >&2
+  exit 1
+fi
 ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 600

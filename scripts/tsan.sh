@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds mink with ThreadSanitizer into build/tsan (-O1 -g) and runs the tests labelled
-# `concurrency` (conformance suites on memory and PostgreSQL, subscriptions, ...) against a
+# `concurrency` (memory conformance, subscriptions, bus, idempotency) and every PostgreSQL
+# test (label `postgres`: conformance, gap, 100K-event and idempotency races) against a
 # throwaway PostgreSQL, started and stopped exactly as scripts/test.sh does.
 #   bash scripts/tsan.sh                 # every concurrency test
 #   bash scripts/tsan.sh -R Conformance  # extra arguments go to ctest
@@ -22,10 +23,10 @@ if command -v setarch >/dev/null 2>&1; then NO_ASLR=(setarch "$(uname -m)" -R); 
 
 BUILD=${BUILD_DIR:-build/tsan}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
-  -DMINK_SANITIZE=thread -DMINK_BUILD_TESTS=ON -DMINK_BUILD_EXAMPLES=OFF \
+  -DMINK_SANITIZE=thread -DMINK_BUILD_TESTS=ON -DMINK_WITH_POSTGRES=ON -DMINK_BUILD_EXAMPLES=OFF \
   -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
 "${NO_ASLR[@]}" cmake --build "$BUILD" -j"$(nproc)"
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=7
-"${NO_ASLR[@]}" ctest --test-dir "$BUILD" -L concurrency --output-on-failure -j"$(nproc)" \
+"${NO_ASLR[@]}" ctest --test-dir "$BUILD" -L "concurrency|postgres" --output-on-failure -j"$(nproc)" \
   --timeout 900 "$@"
