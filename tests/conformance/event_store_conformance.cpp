@@ -124,6 +124,8 @@ TEST_P(EventStoreConformance, ExpectingAVersionOfAMissingStreamIsAConflict) {
     EXPECT_EQ(e.actual_version(), 0);
   }
   EXPECT_TRUE(adapter().Load(kCtx, "Order-5", 0).empty());
+  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Order-5"); }), ErrorCode::kStreamNotFound);
+  EXPECT_EQ(adapter().Append(kCtx, "Order-5", Records(1), NoStream).version, 1);
 }
 
 TEST_P(EventStoreConformance, StreamExistsRequiresTheStream) {
@@ -478,6 +480,15 @@ TEST_P(EventStoreConformance, TransactionHookSeesTheEventsAndItsFailureWritesNot
   EXPECT_EQ(adapter().GetLastPosition(kCtx), before);
   // The stream still accepts the next version after the rolled-back attempt.
   EXPECT_EQ(adapter().Append(kCtx, "Tx-1", Records(1), 2).version, 3);
+  // A rolled-back append that would have created a stream leaves no trace of it.
+  EXPECT_THROW(tx->AppendWithHook(kCtx, "Tx-new", Records(1), NoStream,
+                                  [](Transaction&, const std::vector<StoredEvent>&) {
+                                    throw std::runtime_error("outbox write failed");
+                                  }),
+               std::runtime_error);
+  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Tx-new"); }), ErrorCode::kStreamNotFound);
+  EXPECT_TRUE(adapter().Load(kCtx, "Tx-new", 0).empty());
+  EXPECT_EQ(adapter().Append(kCtx, "Tx-new", Records(1), NoStream).version, 1);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ class Adapter final : public EventStoreAdapter,
     const std::size_t start = from_version < 0 ? 0 : static_cast<std::size_t>(from_version);
     if (start >= positions.size()) return out;
     out.reserve(positions.size() - start);
-    for (std::size_t i = start; i < positions.size(); ++i) out.push_back(Copy(positions[i]));
+    for (std::size_t i = start; i < positions.size(); ++i) CopyTo(out, positions[i]);
     return out;
   }
 
@@ -106,7 +106,7 @@ class Adapter final : public EventStoreAdapter,
     ThrowIfClosed();
     std::vector<StoredEvent> out;
     for (uint64_t p = from_position + 1; p <= log_.Size() && out.size() < limit; ++p) {
-      out.push_back(Copy(p));
+      CopyTo(out, p);
     }
     return out;
   }
@@ -140,7 +140,7 @@ class Adapter final : public EventStoreAdapter,
       if (it == self->streams_.end()) return batch;
       const auto& positions = it->second.positions;
       for (std::size_t v = cursor; v < positions.size() && batch.events.size() < limit; ++v) {
-        batch.events.push_back(self->Copy(positions[v]));
+        self->CopyTo(batch.events, positions[v]);
         batch.next_cursor = v + 1;
       }
       return batch;
@@ -219,10 +219,19 @@ class Adapter final : public EventStoreAdapter,
     {
       std::unique_lock lock(mutex_);
       ThrowIfClosed();
-      auto it = streams_.find(stream_id);
-      const bool exists = it != streams_.end();
-      const auto current = exists ? static_cast<int64_t>(it->second.positions.size()) : 0;
-      CheckVersion(stream_id, expected_version, current, exists);
+      // One hash lookup: a new stream's entry is created now and removed again if the append
+      // fails (nobody else can see it meanwhile: the writer lock is held).
+      auto [it, created] = streams_.try_emplace(stream_id);
+      const auto current = static_cast<int64_t>(it->second.positions.size());
+      auto forget_new_stream = [&, it = it, created = created] {
+        if (created) streams_.erase(it);
+      };
+      try {
+        CheckVersion(stream_id, expected_version, current, !created);
+      } catch (...) {
+        forget_new_stream();
+        throw;
+      }
 
       const uint64_t first = log_.Size() + 1;
       int64_t version = current;
@@ -240,15 +249,15 @@ class Adapter final : public EventStoreAdapter,
         try {
           std::vector<StoredEvent> staged;
           staged.reserve(records.size());
-          for (uint64_t p = first; p <= log_.Size(); ++p) staged.push_back(Copy(p));
+          for (uint64_t p = first; p <= log_.Size(); ++p) CopyTo(staged, p);
           Transaction tx;
           (*hook)(tx, staged);
         } catch (...) {
           log_.Truncate(first - 1);  // not yet visible to anyone: the lock is still held
+          forget_new_stream();
           throw;
         }
       }
-      if (!exists) it = streams_.try_emplace(stream_id).first;
       auto& positions = it->second.positions;
       for (uint64_t p = first; p <= log_.Size(); ++p) positions.push_back(p);
       result = AppendResult{version, first, log_.Size()};
@@ -275,7 +284,7 @@ class Adapter final : public EventStoreAdapter,
       while (p < scan_end && batch.events.size() < limit) {
         ++p;
         const StoredEvent& e = self->At(p);
-        if (pred(e)) batch.events.push_back(self->Copy(p));
+        if (pred(e)) self->CopyTo(batch.events, p);
       }
       batch.next_cursor = p;
       return batch;
@@ -284,19 +293,19 @@ class Adapter final : public EventStoreAdapter,
                                                       options);
   }
 
-  // A copy of the event at `position` as callers receive it. Event IDs are not stored: they
-  // are derived from the position and a random per-adapter seed, which makes them unique,
-  // stable across reads, and free on the append path. They look like version 4 UUIDs.
-  StoredEvent Copy(uint64_t position) const {
-    StoredEvent e = log_.At(position);
+  // Appends a copy of the event at `position` to `out`, as callers receive it (copied in
+  // place: no intermediate StoredEvent). Event IDs are not stored: they are derived from the
+  // position and a random per-adapter seed, which makes them unique, stable across reads, and
+  // free on the append path. They look like version 4 UUIDs.
+  void CopyTo(std::vector<StoredEvent>& out, uint64_t position) const {
+    out.push_back(log_.At(position));
     std::array<uint8_t, 16> b{};
     const uint64_t lo = id_seed_lo_ ^ (position * 0x9E3779B97F4A7C15ull);
     for (int i = 0; i < 8; ++i) {
       b[i] = static_cast<uint8_t>(id_seed_hi_ >> (8 * i));
       b[8 + i] = static_cast<uint8_t>(lo >> (8 * i));
     }
-    e.id = mink::detail::FormatUUID(b);
-    return e;
+    out.back().id = mink::detail::FormatUUID(b);
   }
 
   static uint64_t RandomSeed() {
