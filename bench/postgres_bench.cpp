@@ -127,6 +127,28 @@ void BM_Append_Raw(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// The same SQL work as BM_Append_Mink with no mink around it: the very statement the adapter
+// sends (its server-side function: version check, stream row, positions, INSERT, NOTIFY),
+// called through bare libpqxx with prebuilt arrays. mink / this = the library's own cost.
+void BM_Append_RawSameWork(benchmark::State& state) {
+  if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
+  Shared(kMinkSchema);  // creates the function and tables
+  auto conn = RawConnection();
+  conn->prepare("append", std::string("SELECT * FROM ") + kMinkSchema +
+                              ".append_events($1, $2, -1, $3::text[], $4::jsonb[], $5::jsonb[], "
+                              "true)");
+  const int n = static_cast<int>(state.range(0));
+  const std::string stream = ThreadStream(state, "RawSame");
+  const std::string types = ArrayOf(n, "ItemAdded"), data = ArrayOf(n, kPayload),
+                    meta = ArrayOf(n, "{}");
+  for (auto _ : state) {
+    pqxx::nontransaction tx(*conn);
+    pqxx::result r = tx.exec_prepared("append", stream, "RawSame", types, data, meta);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 // Mink without NOTIFY: shows what the wake-up costs under concurrent commits.
 void BM_Append_MinkNoNotify(benchmark::State& state) {
   if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
@@ -153,6 +175,8 @@ BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealT
 BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_RawSameWork)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+BENCHMARK(BM_Append_RawSameWork)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_MinkNoNotify)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->UseRealTime();
