@@ -87,6 +87,16 @@ class TransactionalAdapter {
                                       const TransactionHook& hook) = 0;
 };
 
+// The argument checks every adapter's Append runs before touching storage: a done context,
+// an empty stream ID, no records, an expected version below StreamExists.
+inline void ValidateAppend(const Context& ctx, const std::string& stream_id,
+                           const std::vector<EventRecord>& records, int64_t expected_version) {
+  ctx.ThrowIfDone();
+  if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
+  if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
+  ValidateExpectedVersion(expected_version);
+}
+
 // The capability `Cap` of `adapter`, or nullptr when the adapter does not offer it.
 template <class Cap>
 Cap* AdapterCapability(EventStoreAdapter& adapter) noexcept {

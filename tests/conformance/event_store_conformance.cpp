@@ -10,9 +10,12 @@
 
 #include "mink/error.hpp"
 #include "mink/version.hpp"
+#include "support/error_code.hpp"
 
 namespace mink::conformance {
 namespace {
+
+using mink::testing::CodeOf;
 
 using namespace std::chrono_literals;
 
@@ -24,17 +27,6 @@ std::vector<EventRecord> Records(int count, int start = 1) {
   std::vector<EventRecord> out;
   for (int i = 0; i < count; ++i) out.push_back(Record(start + i));
   return out;
-}
-
-template <class F>
-ErrorCode CodeOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a mink::Error";
-  return ErrorCode::kUnknown;
 }
 
 const Context kCtx;

@@ -1,4 +1,5 @@
 #include "conformance/idempotency_store_conformance.hpp"
+#include "support/error_code.hpp"
 
 #include <atomic>
 #include <barrier>
@@ -9,6 +10,8 @@
 
 namespace mink::conformance {
 namespace {
+
+using mink::testing::CodeOf;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::system_clock;
@@ -40,17 +43,6 @@ IdempotencyRecord Reservation(std::string key, Clock::duration ttl = 1h) {
   r.success = false;
   r.status = IdempotencyStatus::kProcessing;
   return r;
-}
-
-template <class F>
-ErrorCode CodeOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a mink::Error";
-  return ErrorCode::kUnknown;
 }
 
 TEST_P(IdempotencyStoreConformance, StoreThenGetRoundTripsEveryField) {

@@ -8,9 +8,12 @@
 
 #include "core/test_events.hpp"
 #include "mink/memory/adapter.hpp"
+#include "support/error_code.hpp"
 
 namespace mink {
 namespace {
+
+using mink::testing::CodeOf;
 
 using testing::ItemAdded;
 using testing::OrderCancelled;
@@ -19,17 +22,6 @@ using testing::OrderCreated;
 class EventStoreTest : public ::testing::Test {
  protected:
   EventStoreTest() { store.RegisterEvents<OrderCreated, ItemAdded>(); }
-
-  template <class F>
-  static ErrorCode CodeOf(F&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    ADD_FAILURE() << "expected a mink::Error";
-    return ErrorCode::kUnknown;
-  }
 
   std::shared_ptr<memory::Adapter> adapter = std::make_shared<memory::Adapter>();
   EventStore store{adapter};

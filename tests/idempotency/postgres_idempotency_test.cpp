@@ -13,6 +13,7 @@
 #include "mink/idempotency.hpp"
 #include "mink/postgres/idempotency_store.hpp"
 #include "postgres/pg_test_support.hpp"
+#include "support/error_code.hpp"
 
 namespace mink::conformance {
 
@@ -36,18 +37,9 @@ INSTANTIATE_TEST_SUITE_P(Postgres, IdempotencyStoreConformance,
 
 namespace {
 
-using namespace std::chrono_literals;
+using mink::testing::CodeOf;
 
-template <class F>
-ErrorCode CodeOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a mink::Error";
-  return ErrorCode::kUnknown;
-}
+using namespace std::chrono_literals;
 
 TEST(PostgresIdempotencyStore, UnsafeNamesAreRefusedBeforeAnySql) {
   EXPECT_EQ(

@@ -16,9 +16,12 @@
 #include "mink/postgres/adapter.hpp"
 #include "mink/postgres/schema.hpp"
 #include "postgres/pg_test_support.hpp"
+#include "support/error_code.hpp"
 
 namespace mink::postgres {
 namespace {
+
+using mink::testing::CodeOf;
 
 using namespace std::chrono_literals;
 using testing::AdminQuery;
@@ -32,17 +35,6 @@ std::vector<EventRecord> Records(int count, int start = 1) {
     out.push_back(EventRecord{"Tested", R"({"n":)" + std::to_string(start + i) + "}", {}});
   }
   return out;
-}
-
-template <class F>
-ErrorCode CodeOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a mink::Error";
-  return ErrorCode::kUnknown;
 }
 
 // ---- (a) and (b): the gap-safe global feed ----

@@ -245,10 +245,7 @@ class Core : public std::enable_shared_from_this<Core> {
   AppendResult Append(const Context& ctx, const std::string& stream_id,
                       std::vector<EventRecord> records, int64_t expected_version,
                       const TransactionHook* hook) {
-    ctx.ThrowIfDone();
-    if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
-    if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
-    ValidateExpectedVersion(expected_version);
+    ValidateAppend(ctx, stream_id, records, expected_version);
     std::string types = "{", data = "{", meta = "{";
     std::size_t bytes = 0;
     for (const auto& r : records) bytes += r.data.size() + r.type.size() + 8;

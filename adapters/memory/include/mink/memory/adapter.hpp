@@ -209,10 +209,7 @@ class Adapter final : public EventStoreAdapter,
   AppendResult AppendImpl(const Context& ctx, const std::string& stream_id,
                           std::vector<EventRecord> records, int64_t expected_version,
                           const TransactionHook* hook) {
-    ctx.ThrowIfDone();
-    if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
-    if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
-    ValidateExpectedVersion(expected_version);
+    ValidateAppend(ctx, stream_id, records, expected_version);
     const Timestamp now = std::chrono::system_clock::now();
 
     AppendResult result;
