@@ -62,6 +62,7 @@ class Context {
 
   std::pair<Context, CancelFunc> WithCancel() const {
     auto link = std::make_shared<Link>();
+    link->parent = link_;  // keeps the chain root -> ... -> this alive as long as the child
     if (token_.stop_possible()) {
       // Propagate the parent's cancellation into the child's source.
       link->callback.emplace(token_, Propagate{&link->source});
@@ -70,6 +71,17 @@ class Context {
     child.token_ = link->source.get_token();
     child.link_ = link;
     return {std::move(child), CancelFunc(std::shared_ptr<std::stop_source>(link, &link->source))};
+  }
+
+  // The same IDs and values, but never cancelled and without a deadline: for work that must
+  // finish even when the request that started it was cancelled (recording an outcome,
+  // releasing a reservation).
+  Context WithoutCancel() const {
+    Context detached = *this;
+    detached.token_ = {};
+    detached.link_.reset();
+    detached.deadline_.reset();
+    return detached;
   }
 
   Context WithDeadline(Clock::time_point deadline) const {
@@ -150,6 +162,7 @@ class Context {
     void operator()() const noexcept { target->request_stop(); }
   };
   struct Link {
+    std::shared_ptr<Link> parent;  // the link this one's token hangs off (may be null)
     std::stop_source source;
     std::optional<std::stop_callback<Propagate>> callback;
   };

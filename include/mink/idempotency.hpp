@@ -222,7 +222,12 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
 
     auto replay_or_in_progress = [&](const std::optional<IdempotencyRecord>& rec) {
       if (rec && rec->status == IdempotencyStatus::kCompleted) {
-        return IdempotencyRecordToResult(*rec, cfg->result_deserializer);
+        try {
+          return IdempotencyRecordToResult(*rec, cfg->result_deserializer);
+        } catch (const std::exception& e) {
+          // The command did run: report the broken replay, never run it again.
+          return NewErrorResult(IdempotencyError(key, "replay", e.what()));
+        }
       }
       return NewErrorResult(
           IdempotencyReplayError(ErrorCode::kCommandInProgress, key, "command in progress"));
@@ -238,7 +243,6 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
     try {
       if (auto existing = store.Get(ctx, key)) return replay_or_in_progress(existing);
       reserved = store.StoreIfAbsent(ctx, detail::NewReservation(key, type, cfg->reservation_ttl));
-      if (!reserved) return replay_or_in_progress(store.Get(ctx, key));
     } catch (const IdempotencyError&) {
       throw;
     } catch (const Error& e) {
@@ -246,17 +250,31 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
       absorb("lookup", e);  // fail-open: run without the guarantee
       return next(ctx, command);
     }
+    if (!reserved) {
+      // Another dispatch holds the key: never run the handler now, whatever the store says.
+      try {
+        return replay_or_in_progress(store.Get(ctx, key));
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::kCancelled || e.code() == ErrorCode::kDeadlineExceeded) throw;
+        cfg->on_error(IdempotencyError(key, "lookup", e.what()));
+        return replay_or_in_progress(std::nullopt);
+      }
+    }
 
+    // The outcome is recorded (or the reservation released) even when the dispatch's context
+    // was cancelled or ran out of time meanwhile: skipping it would leave a reservation that
+    // blocks retries, or lose a result that must be replayed.
+    const Context bookkeeping = ctx.WithoutCancel();
     auto release = [&] {
       try {
-        store.Delete(ctx, key);
+        store.Delete(bookkeeping, key);
       } catch (const std::exception& e) {
         cfg->on_error(IdempotencyError(key, "release", e.what()));
       }
     };
     auto record_outcome = [&](IdempotencyRecord record) {
       try {
-        store.Store(ctx, record);
+        store.Store(bookkeeping, record);
       } catch (const std::exception& e) {
         IdempotencyError error(key, "store", e.what());
         cfg->on_error(error);

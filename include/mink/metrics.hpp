@@ -46,14 +46,22 @@ inline Middleware MetricsMiddleware(std::shared_ptr<MetricsRecorder> recorder) {
       return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
                                                                   start);
     };
+    // A recorder that throws must neither fail a command that ran nor be called twice.
+    auto record = [&](bool success, const std::exception_ptr& error) noexcept {
+      try {
+        recorder->RecordCommand(type, elapsed(), success, error);
+      } catch (...) {
+      }
+    };
+    CommandResult result;
     try {
-      CommandResult result = next(ctx, command);
-      recorder->RecordCommand(type, elapsed(), result.IsSuccess(), result.error);
-      return result;
+      result = next(ctx, command);
     } catch (...) {
-      recorder->RecordCommand(type, elapsed(), false, std::current_exception());
+      record(false, std::current_exception());
       throw;
     }
+    record(result.IsSuccess(), result.error);
+    return result;
   };
 }
 

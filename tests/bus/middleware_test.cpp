@@ -159,6 +159,25 @@ TEST(MetricsMiddleware, RecordsSuccessErrorResultsAndExceptions) {
   EXPECT_THROW(std::rethrow_exception(calls[2].error), std::out_of_range);
 }
 
+// Regression: a recorder that throws neither fails a command that ran nor records it twice.
+TEST(MetricsMiddleware, AThrowingRecorderDoesNotFailTheCommand) {
+  class ThrowingRecorder : public MetricsRecorder {
+   public:
+    void RecordCommand(std::string_view, std::chrono::nanoseconds, bool,
+                       const std::exception_ptr&) override {
+      ++calls;
+      throw std::runtime_error("metrics backend down");
+    }
+    std::atomic<int> calls{0};
+  };
+  auto recorder = std::make_shared<ThrowingRecorder>();
+  CommandBus bus;
+  bus.Use(MetricsMiddleware(recorder));
+  bus.Register(PingHandler());
+  EXPECT_TRUE(bus.Dispatch(Context{}, Ping{}).IsSuccess());
+  EXPECT_EQ(recorder->calls.load(), 1);
+}
+
 TEST(TimeoutMiddleware, HandlerSeesTheDeadlineAndCooperativeWaitsEndAtIt) {
   CommandBus bus;
   bus.Use(TimeoutMiddleware(std::chrono::milliseconds(20)));

@@ -35,6 +35,32 @@ TEST(Context, CancelStopsTheChildAndItsDescendantsButNotTheParent) {
   }
 }
 
+// Regression: a grandchild must follow its root even after the intermediate Context and its
+// CancelFunc are gone (the intermediate link used to die with them).
+TEST(Context, CancellationReachesDescendantsWhoseAncestorsWereDropped) {
+  auto [root, cancel_root] = Context{}.WithCancel();
+  Context grandchild = [&root = root] {
+    auto [intermediate, cancel_intermediate] = root.WithCancel();
+    return intermediate.WithCancel().first;
+  }();
+  EXPECT_FALSE(grandchild.Done());
+  cancel_root();
+  EXPECT_TRUE(grandchild.Cancelled());
+}
+
+TEST(Context, WithoutCancelKeepsIdsButNotCancellationOrDeadline) {
+  auto [ctx, cancel] = Context{}.WithCorrelationID("c").WithValue("k", 7).WithCancel();
+  Context timed = ctx.WithTimeout(std::chrono::milliseconds(1));
+  cancel();
+  std::this_thread::sleep_for(5ms);
+  Context detached = timed.WithoutCancel();
+  EXPECT_TRUE(timed.Done());
+  EXPECT_FALSE(detached.Done());
+  EXPECT_FALSE(detached.Deadline().has_value());
+  EXPECT_EQ(detached.CorrelationID(), "c");
+  EXPECT_EQ(*detached.Value<int>("k"), 7);
+}
+
 TEST(Context, CancellingAChildLeavesTheParentLive) {
   auto [parent, cancel_parent] = Context{}.WithCancel();
   auto [child, cancel_child] = parent.WithCancel();

@@ -395,6 +395,93 @@ TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) 
   }
 }
 
+// Regression: the outcome is recorded even when the dispatch's deadline passed while the
+// handler ran (TimeoutMiddleware cannot stop a handler), so a retry replays instead of
+// running the command a second time.
+TEST_F(IdempotencyMiddlewareTest, AResultIsRecordedEvenAfterTheDeadlinePassed) {
+  bus.Use(TimeoutMiddleware(20ms));
+  Build(DefaultIdempotencyConfig(store));
+  bus.Register(
+      NewGenericHandler<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); }));
+  PlaceOrder cmd;
+  cmd.customer_id = "slow";
+  cmd.request_id = "req-slow";
+  // The handler outlives the deadline but succeeds.
+  bus.Register(NewGenericHandler<PlaceOrder>([this](const Context&, const PlaceOrder&) {
+    ++calls;
+    std::this_thread::sleep_for(60ms);
+    return NewSuccessResult("order-slow", 1);
+  }));
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  CommandResult retry = bus.Dispatch(ctx, cmd);
+  EXPECT_TRUE(retry.IsSuccess());
+  EXPECT_EQ(retry.aggregate_id, "order-slow");
+  EXPECT_EQ(calls.load(), 1);
+}
+
+// Regression: a cancelled dispatch releases its reservation, so the client may retry at once.
+TEST_F(IdempotencyMiddlewareTest, ACancelledDispatchReleasesItsReservation) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  bus.Use(IdempotencyMiddleware(config));
+  auto [cancellable, cancel] = ctx.WithCancel();
+  bus.Register(
+      NewGenericHandler<PlaceOrder>([&, cancel = cancel](const Context& c, const PlaceOrder&) {
+        ++calls;
+        cancel();
+        c.ThrowIfDone();  // the handler notices and gives up
+        return NewSuccessResult("never", 1);
+      }));
+  PlaceOrder cmd;
+  cmd.request_id = "req-cancelled";
+  EXPECT_THROW(bus.Dispatch(cancellable, cmd), Error);
+  EXPECT_EQ(memory->Len(), 0u) << "the reservation must be released";
+}
+
+// Regression: losing the reservation race proves another dispatch holds the key; a failing
+// follow-up lookup must not make this one run the handler too (fail-open or not).
+TEST_F(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheStoreBlips) {
+  class LosingStore : public FlakyStore {
+   public:
+    using FlakyStore::FlakyStore;
+    bool StoreIfAbsent(const Context&, const IdempotencyRecord&) override {
+      fail_reads = true;  // the next Get fails
+      return false;       // someone else holds the key
+    }
+  };
+  auto losing = std::make_shared<LosingStore>(memory);
+  IdempotencyConfig config = DefaultIdempotencyConfig(losing);
+  config.on_error = [](const IdempotencyError&) {};
+  Build(config);
+  CommandResult r = bus.Dispatch(ctx, PlaceOrder{});
+  EXPECT_TRUE(r.HasError(ErrorCode::kCommandInProgress));
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(IdempotencyMiddlewareTest, ABrokenReplayIsReportedAndDoesNotRunTheCommandAgain) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.result_deserializer = [](const std::string&) -> nlohmann::json {
+    throw SerializationError("PlaceOrder", "deserialize", "corrupt cached result");
+  };
+  Build(config);
+  PlaceOrder cmd;
+  cmd.total = 3;  // gives the result some data to replay
+  ASSERT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  CommandResult replay = bus.Dispatch(ctx, cmd);
+  EXPECT_TRUE(replay.HasError(ErrorCode::kIdempotencyFailed));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(MemoryIdempotencyStoreClose, ConcurrentClosesDoNotHang) {
+  for (int round = 0; round < 20; ++round) {
+    auto s = std::make_shared<memory::IdempotencyStore>(
+        memory::IdempotencyStoreOptions{.cleanup_interval = 1ms});
+    std::thread a([&] { s->Close(); });
+    std::thread b([&] { s->Close(); });
+    a.join();
+    b.join();
+  }
+}
+
 TEST(IdempotencyConfigTest, AStoreIsRequired) {
   EXPECT_THROW(IdempotencyMiddleware(IdempotencyConfig{}), Error);
 }

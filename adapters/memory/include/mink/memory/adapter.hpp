@@ -9,6 +9,8 @@
 // only falls behind — it never loses events and never blocks writers.
 //
 // A TransactionHook runs under the writer lock: it must not call back into this adapter.
+// Event IDs are derived from global positions, so the IDs a hook saw for an append it then
+// rolled back are given to the events of the next append.
 #pragma once
 
 #include <atomic>
@@ -163,9 +165,16 @@ class Adapter final : public EventStoreAdapter,
       const uint64_t i = position - 1;
       return blocks_[i / kBlockSize][i % kBlockSize];
     }
+    // Strong guarantee: when an allocation fails, the log is unchanged.
     void PushBack(StoredEvent&& e) {
-      if (size_ % kBlockSize == 0) blocks_.emplace_back().reserve(kBlockSize);
-      blocks_.back().push_back(std::move(e));
+      if (size_ % kBlockSize == 0) {
+        std::vector<StoredEvent> block;
+        block.reserve(kBlockSize);
+        block.push_back(std::move(e));
+        blocks_.push_back(std::move(block));
+      } else {
+        blocks_.back().push_back(std::move(e));  // within the reserved capacity
+      }
       ++size_;
     }
     void Truncate(uint64_t size) {
@@ -231,32 +240,35 @@ class Adapter final : public EventStoreAdapter,
       }
 
       const uint64_t first = log_.Size() + 1;
+      auto& positions = it->second.positions;
+      const std::size_t old_count = positions.size();
       int64_t version = current;
-      for (EventRecord& r : records) {
-        log_.PushBack(StoredEvent{{},
-                                  stream_id,
-                                  std::move(r.type),
-                                  std::move(r.data),
-                                  std::move(r.metadata),
-                                  ++version,
-                                  log_.Size() + 1,
-                                  now});
-      }
-      if (hook != nullptr) {
-        try {
+      try {
+        for (EventRecord& r : records) {
+          log_.PushBack(StoredEvent{{},
+                                    stream_id,
+                                    std::move(r.type),
+                                    std::move(r.data),
+                                    std::move(r.metadata),
+                                    ++version,
+                                    log_.Size() + 1,
+                                    now});
+        }
+        if (hook != nullptr) {
           std::vector<StoredEvent> staged;
           staged.reserve(records.size());
           for (uint64_t p = first; p <= log_.Size(); ++p) CopyTo(staged, p);
           Transaction tx;
           (*hook)(tx, staged);
-        } catch (...) {
-          log_.Truncate(first - 1);  // not yet visible to anyone: the lock is still held
-          forget_new_stream();
-          throw;
         }
+        for (uint64_t p = first; p <= log_.Size(); ++p) positions.push_back(p);
+      } catch (...) {
+        // Nothing is visible yet (the writer lock is held): undo every trace of the append.
+        log_.Truncate(first - 1);
+        positions.resize(old_count);
+        forget_new_stream();
+        throw;
       }
-      auto& positions = it->second.positions;
-      for (uint64_t p = first; p <= log_.Size(); ++p) positions.push_back(p);
       result = AppendResult{version, first, log_.Size()};
     }
     notifier_->Notify();

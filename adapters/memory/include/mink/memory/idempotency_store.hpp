@@ -74,14 +74,18 @@ class IdempotencyStore final : public mink::IdempotencyStore {
     return CleanupLocked(older_than);
   }
 
+  // Idempotent and safe to call from several threads at once: exactly one caller takes the
+  // cleaner thread and joins it.
   void Close() override {
+    std::jthread cleaner;
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
+      cleaner = std::move(cleaner_);
     }
-    if (cleaner_.joinable()) {
-      cleaner_.request_stop();
-      cleaner_.join();
+    if (cleaner.joinable()) {
+      cleaner.request_stop();
+      cleaner.join();
     }
   }
 
