@@ -21,6 +21,7 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
 cmake --build "$BUILD" -j"$(nproc)"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The PostgreSQL suites must be part of the run: an empty label means they were not built.
 if ! ctest --test-dir "$BUILD" -N -L postgres | grep -q "Total Tests: [1-9]"; then
