@@ -5,14 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
-
-MINK_TEST_DATABASE_URL=$(bash scripts/pg-up.sh </dev/null)
-export MINK_TEST_DATABASE_URL
-trap 'bash scripts/pg-down.sh' EXIT
-export MINK_REQUIRE_POSTGRES=1   # a PostgreSQL test that cannot connect fails, never skips
-# The recovery test restarts that server for real (ctest runs PostgreSQL tests one at a time).
-export MINK_TEST_PG_RESTART="bash $(pwd)/scripts/pg-restart.sh"
+source scripts/test-env.sh
 
 BUILD=${BUILD_DIR:-build/asan}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \

@@ -1,0 +1,11 @@
+# Sourced by test.sh and tsan.sh (from the repository root): installs what is missing, starts
+# the throwaway PostgreSQL (stopped again when the calling script exits) and exports what the
+# PostgreSQL tests read.
+bash scripts/install-deps.sh
+
+MINK_TEST_DATABASE_URL=$(bash scripts/pg-up.sh </dev/null)
+export MINK_TEST_DATABASE_URL
+trap 'bash scripts/pg-down.sh' EXIT
+export MINK_REQUIRE_POSTGRES=1   # a PostgreSQL test that cannot connect fails, never skips
+# The recovery test restarts that server for real (ctest runs PostgreSQL tests one at a time).
+export MINK_TEST_PG_RESTART="bash $(pwd)/scripts/pg-restart.sh"
