@@ -128,7 +128,7 @@ int main() {
           mink::RetryMiddleware({.max_attempts = 3,
                                  .initial_delay = 10ms,
                                  .should_retry = [](const std::exception_ptr& e) {
-                                   return mink::ErrorIs(e, mink::ErrorCode::kConcurrencyConflict);
+                                   return mink::ErrorIs(e, mink::errc::kConcurrencyConflict);
                                  }}));
 
   // CreateOrder: a generic handler that creates the order, then adds its items by dispatching

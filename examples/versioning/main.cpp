@@ -57,7 +57,7 @@ int main() {
   auto upcasters = std::make_shared<mink::UpcasterChain>();
   upcasters->Register(mink::MakeUpcaster("OrderCreated", 1, 2, [](nlohmann::json data) {
     // at() throws on a v1 event without "customer": Load reports it as UpcastError
-    // (ErrorCode::kUpcastFailed) instead of decoding a half-empty struct.
+    // (errc::kUpcastFailed) instead of decoding a half-empty struct.
     data["customer_id"] = data.at("customer");
     data.erase("customer");
     return data;

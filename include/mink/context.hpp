@@ -102,14 +102,14 @@ class Context {
 
   // kCancelled, kDeadlineExceeded, or nothing while the context is live.
   std::optional<ErrorCode> Err() const {
-    if (Cancelled()) return ErrorCode::kCancelled;
-    if (DeadlineExceeded()) return ErrorCode::kDeadlineExceeded;
+    if (Cancelled()) return errc::kCancelled;
+    if (DeadlineExceeded()) return errc::kDeadlineExceeded;
     return std::nullopt;
   }
 
   void ThrowIfDone() const {
-    if (Cancelled()) throw Error(ErrorCode::kCancelled, "context cancelled");
-    if (DeadlineExceeded()) throw Error(ErrorCode::kDeadlineExceeded, "context deadline exceeded");
+    if (Cancelled()) throw Error(errc::kCancelled, "context cancelled");
+    if (DeadlineExceeded()) throw Error(errc::kDeadlineExceeded, "context deadline exceeded");
   }
 
   // Sleeps for `d` or until the context is done, whichever comes first. Returns true when the

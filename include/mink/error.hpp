@@ -1,244 +1,116 @@
-// mink/error.hpp — the error model.
+// mink/error.hpp — the error model: codes owned by areas, mink::Error with a cause chain.
 //
 // Every failure mink reports is an exception derived from mink::Error. Each carries an
 // ErrorCode so callers can branch the way Go code uses errors.Is:
 //
 //   try { store.Append(ctx, "Order-1", events, 3); }
-//   catch (const mink::Error& e) { if (e.code() == mink::ErrorCode::kConcurrencyConflict) ... }
+//   catch (const mink::Error& e) { if (e.Is(mink::errc::kConcurrencyConflict)) ... }
 //
-// Typed errors (ConcurrencyError, StreamNotFoundError, SerializationError, ...) add the fields
-// a caller needs to react. Messages are prefixed "mink: " like go-mink's.
+// An ErrorCode is a value: a number (area << 8 | n) and a stable name. Each area declares its
+// own codes next to its code (mink/es/errors.hpp, mink/cqrs/errors.hpp, ...) in the open
+// namespace mink::errc, so adding a module never edits a central list. This header holds the
+// ground-floor codes every area uses.
+//
+// An Error may have a cause (the exception it wraps). Is(code) and ErrorIs(e, code) walk the
+// chain, so an idempotency failure caused by a lost connection answers yes to both
+// kIdempotencyFailed and kConnectionFailed. Messages are prefixed "mink: " like go-mink's.
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "mink/detail/config.hpp"
+
 namespace mink {
 
-enum class ErrorCode {
-  kUnknown,
-  kInvalidArgument,
-  kConcurrencyConflict,
-  kStreamNotFound,
-  kInvalidStreamID,
-  kEmptyStreamID,
-  kNoEvents,
-  kEventTooLarge,
-  kInvalidVersion,
-  kUnregisteredEventType,
-  kEventTypeMismatch,
-  kSerializationFailed,
-  kUpcastFailed,
-  kSchemaVersionGap,
-  kInvalidUpcaster,
-  kAdapterClosed,
-  kSubscriptionNotSupported,
-  kCancelled,
-  kDeadlineExceeded,
-  kDomain,
-  kValidationFailed,
-  kHandlerNotFound,
-  kHandlerFailed,
-  kCommandBusClosed,
-  kCommandAlreadyProcessed,
-  kCommandInProgress,
-  kIdempotencyFailed,
-  kConnectionFailed,
-  kStorageFailed,
-  kInvalidSchemaName,
-  kAggregateTypeNotRegistered,
+// Who owns a code. Values are stable: they are part of the code's number.
+enum class ErrorArea : std::uint16_t {
+  kCore = 0,
+  kEventStore = 1,
+  kCqrs = 2,
+  kIdempotency = 3,
+  kSaga = 4,
+  kOutbox = 5,
+  kEncryption = 6,
+  kGdpr = 7,
+  kPostgres = 0x10,
+  kHttp = 0x11,
+  kAws = 0x12,
+  kKafka = 0x13,
+  kVault = 0x14,
 };
 
-// Stable, human-readable name of a code ("ConcurrencyConflict").
-constexpr std::string_view ErrorCodeName(ErrorCode code) noexcept {
-  switch (code) {
-    case ErrorCode::kUnknown:
-      return "Unknown";
-    case ErrorCode::kInvalidArgument:
-      return "InvalidArgument";
-    case ErrorCode::kConcurrencyConflict:
-      return "ConcurrencyConflict";
-    case ErrorCode::kStreamNotFound:
-      return "StreamNotFound";
-    case ErrorCode::kInvalidStreamID:
-      return "InvalidStreamID";
-    case ErrorCode::kEmptyStreamID:
-      return "EmptyStreamID";
-    case ErrorCode::kNoEvents:
-      return "NoEvents";
-    case ErrorCode::kEventTooLarge:
-      return "EventTooLarge";
-    case ErrorCode::kInvalidVersion:
-      return "InvalidVersion";
-    case ErrorCode::kUnregisteredEventType:
-      return "UnregisteredEventType";
-    case ErrorCode::kEventTypeMismatch:
-      return "EventTypeMismatch";
-    case ErrorCode::kSerializationFailed:
-      return "SerializationFailed";
-    case ErrorCode::kUpcastFailed:
-      return "UpcastFailed";
-    case ErrorCode::kSchemaVersionGap:
-      return "SchemaVersionGap";
-    case ErrorCode::kInvalidUpcaster:
-      return "InvalidUpcaster";
-    case ErrorCode::kAdapterClosed:
-      return "AdapterClosed";
-    case ErrorCode::kSubscriptionNotSupported:
-      return "SubscriptionNotSupported";
-    case ErrorCode::kCancelled:
-      return "Cancelled";
-    case ErrorCode::kDeadlineExceeded:
-      return "DeadlineExceeded";
-    case ErrorCode::kDomain:
-      return "Domain";
-    case ErrorCode::kValidationFailed:
-      return "ValidationFailed";
-    case ErrorCode::kHandlerNotFound:
-      return "HandlerNotFound";
-    case ErrorCode::kHandlerFailed:
-      return "HandlerFailed";
-    case ErrorCode::kCommandBusClosed:
-      return "CommandBusClosed";
-    case ErrorCode::kCommandAlreadyProcessed:
-      return "CommandAlreadyProcessed";
-    case ErrorCode::kCommandInProgress:
-      return "CommandInProgress";
-    case ErrorCode::kIdempotencyFailed:
-      return "IdempotencyFailed";
-    case ErrorCode::kConnectionFailed:
-      return "ConnectionFailed";
-    case ErrorCode::kStorageFailed:
-      return "StorageFailed";
-    case ErrorCode::kInvalidSchemaName:
-      return "InvalidSchemaName";
-    case ErrorCode::kAggregateTypeNotRegistered:
-      return "AggregateTypeNotRegistered";
+class ErrorCode {
+ public:
+  constexpr ErrorCode() noexcept = default;  // kUnknown
+  constexpr ErrorCode(ErrorArea area, std::uint8_t n, std::string_view name) noexcept
+      : value_(static_cast<std::uint32_t>(area) << 8 | n), name_(name) {}
+
+  constexpr std::uint32_t value() const noexcept { return value_; }
+  constexpr ErrorArea area() const noexcept { return static_cast<ErrorArea>(value_ >> 8); }
+  // Stable, human-readable name ("ConcurrencyConflict").
+  constexpr std::string_view name() const noexcept { return name_; }
+
+  friend constexpr bool operator==(ErrorCode a, ErrorCode b) noexcept {
+    return a.value_ == b.value_;
   }
-  return "Unknown";
-}
+  friend std::ostream& operator<<(std::ostream& os, ErrorCode code) { return os << code.name_; }
+
+ private:
+  std::uint32_t value_ = 0;
+  std::string_view name_ = "Unknown";
+};
+
+constexpr std::string_view ErrorCodeName(ErrorCode code) noexcept { return code.name(); }
+
+namespace errc {
+inline constexpr ErrorCode kUnknown{ErrorArea::kCore, 0, "Unknown"};
+inline constexpr ErrorCode kInvalidArgument{ErrorArea::kCore, 1, "InvalidArgument"};
+inline constexpr ErrorCode kCancelled{ErrorArea::kCore, 2, "Cancelled"};
+inline constexpr ErrorCode kDeadlineExceeded{ErrorArea::kCore, 3, "DeadlineExceeded"};
+// Shared by every store adapter (event, idempotency, saga, outbox stores).
+inline constexpr ErrorCode kConnectionFailed{ErrorArea::kCore, 4, "ConnectionFailed"};
+inline constexpr ErrorCode kStorageFailed{ErrorArea::kCore, 5, "StorageFailed"};
+inline constexpr ErrorCode kAdapterClosed{ErrorArea::kCore, 6, "AdapterClosed"};
+inline constexpr ErrorCode kInvalidSchemaName{ErrorArea::kCore, 7, "InvalidSchemaName"};
+inline constexpr ErrorCode kCryptoFailed{ErrorArea::kCore, 8, "CryptoFailed"};
+}  // namespace errc
+
+// True when `error` or any exception in its cause chain is a mink::Error with `code` (Go's
+// errors.Is). False for no exception.
+MINK_API bool ErrorIs(const std::exception& error, ErrorCode code) noexcept;
+MINK_API bool ErrorIs(const std::exception_ptr& error, ErrorCode code) noexcept;
 
 // Root of every exception mink throws.
-class Error : public std::runtime_error {
+class MINK_API Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message)
-      : std::runtime_error("mink: " + message), code_(code) {}
+  Error(ErrorCode code, const std::string& message, std::exception_ptr cause = nullptr)
+      : std::runtime_error("mink: " + message), code_(code), cause_(std::move(cause)) {}
 
   ErrorCode code() const noexcept { return code_; }
-  bool Is(ErrorCode code) const noexcept { return code_ == code; }
+  // The wrapped exception, or null.
+  const std::exception_ptr& Cause() const noexcept { return cause_; }
+  // This error's code or, walking Cause(), any cause's.
+  bool Is(ErrorCode code) const noexcept { return ErrorIs(*this, code); }
 
  private:
   ErrorCode code_;
+  std::exception_ptr cause_;
 };
 
-// The expected version of a stream did not match its actual version.
-class ConcurrencyError : public Error {
- public:
-  ConcurrencyError(std::string stream_id, int64_t expected, int64_t actual)
-      : Error(ErrorCode::kConcurrencyConflict,
-              "concurrency conflict on stream \"" + stream_id + "\": expected version " +
-                  std::to_string(expected) + ", got " + std::to_string(actual)),
-        stream_id_(std::move(stream_id)),
-        expected_(expected),
-        actual_(actual) {}
+// The mink ErrorCode of an exception (kUnknown for a non-mink one), nullopt for no exception.
+MINK_API std::optional<ErrorCode> ErrorCodeOf(const std::exception_ptr& error) noexcept;
 
-  const std::string& stream_id() const noexcept { return stream_id_; }
-  int64_t expected_version() const noexcept { return expected_; }
-  int64_t actual_version() const noexcept { return actual_; }
-
- private:
-  std::string stream_id_;
-  int64_t expected_;
-  int64_t actual_;
-};
-
-class StreamNotFoundError : public Error {
- public:
-  explicit StreamNotFoundError(std::string stream_id)
-      : Error(ErrorCode::kStreamNotFound, "stream not found: \"" + stream_id + "\""),
-        stream_id_(std::move(stream_id)) {}
-  const std::string& stream_id() const noexcept { return stream_id_; }
-
- private:
-  std::string stream_id_;
-};
-
-// Encoding or decoding an event payload failed. `operation` is "serialize" or "deserialize".
-class SerializationError : public Error {
- public:
-  SerializationError(std::string event_type, std::string operation, const std::string& cause)
-      : Error(ErrorCode::kSerializationFailed,
-              "failed to " + operation + " event \"" + event_type + "\": " + cause),
-        event_type_(std::move(event_type)),
-        operation_(std::move(operation)) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  const std::string& operation() const noexcept { return operation_; }
-
- private:
-  std::string event_type_;
-  std::string operation_;
-};
-
-// A stored event's type has no registered C++ type and strict replay is on.
-class UnregisteredEventTypeError : public Error {
- public:
-  UnregisteredEventTypeError(std::string stream_id, std::string event_type, int64_t version)
-      : Error(ErrorCode::kUnregisteredEventType, "unregistered event type \"" + event_type +
-                                                     "\" at version " + std::to_string(version) +
-                                                     " of stream \"" + stream_id + "\""),
-        stream_id_(std::move(stream_id)),
-        event_type_(std::move(event_type)),
-        version_(version) {}
-  const std::string& stream_id() const noexcept { return stream_id_; }
-  const std::string& event_type() const noexcept { return event_type_; }
-  int64_t version() const noexcept { return version_; }
-
- private:
-  std::string stream_id_;
-  std::string event_type_;
-  int64_t version_;
-};
-
-class EventTooLargeError : public Error {
- public:
-  EventTooLargeError(std::string event_type, std::size_t size, std::size_t limit)
-      : Error(ErrorCode::kEventTooLarge, "event \"" + event_type + "\" is " + std::to_string(size) +
-                                             " bytes, over the limit of " + std::to_string(limit)),
-        event_type_(std::move(event_type)),
-        size_(size),
-        limit_(limit) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  std::size_t size() const noexcept { return size_; }
-  std::size_t limit() const noexcept { return limit_; }
-
- private:
-  std::string event_type_;
-  std::size_t size_;
-  std::size_t limit_;
-};
-
-// An upcaster threw, or a chain is missing a step for a stored schema version.
-class UpcastError : public Error {
- public:
-  UpcastError(ErrorCode code, std::string event_type, int from_version, const std::string& what)
-      : Error(code, "upcasting \"" + event_type + "\" from schema v" +
-                        std::to_string(from_version) + ": " + what),
-        event_type_(std::move(event_type)),
-        from_version_(from_version) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  int from_version() const noexcept { return from_version_; }
-
- private:
-  std::string event_type_;
-  int from_version_;
-};
-
-// A business rule refused an operation (thrown by aggregates and handlers).
-class DomainError : public Error {
- public:
-  explicit DomainError(const std::string& message) : Error(ErrorCode::kDomain, message) {}
-};
+// what() of an exception, "unknown exception" for a non-std one, "" for no exception.
+MINK_API std::string ErrorMessage(const std::exception_ptr& error);
 
 }  // namespace mink
+
+#ifdef MINK_HEADER_ONLY
+#include "mink/error-inl.hpp"
+#endif

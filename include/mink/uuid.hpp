@@ -39,7 +39,7 @@ inline std::string FormatUUID(std::array<uint8_t, 16> b) {
 inline std::string NewUUID() {
   std::array<uint8_t, 16> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw Error(ErrorCode::kUnknown, "CSPRNG failure while generating a UUID");
+    throw Error(errc::kUnknown, "CSPRNG failure while generating a UUID");
   }
   return detail::FormatUUID(bytes);
 }

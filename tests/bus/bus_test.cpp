@@ -46,7 +46,7 @@ TEST(CommandBus, UnknownTypeThrowsHandlerNotFoundWithoutRunningMiddleware) {
     bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
     FAIL() << "expected HandlerNotFoundError";
   } catch (const HandlerNotFoundError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kHandlerNotFound);
+    EXPECT_EQ(e.code(), errc::kHandlerNotFound);
     EXPECT_EQ(e.command_type(), "CreateOrder");
   }
   EXPECT_TRUE(log.empty());
@@ -148,7 +148,7 @@ TEST(CommandBus, DoneContextIsRefused) {
     bus.Dispatch(ctx, Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kCancelled);
+    EXPECT_EQ(e.code(), errc::kCancelled);
   }
 }
 
@@ -182,8 +182,8 @@ TEST(CommandBus, DispatchAllContinuesAfterAFailure) {
       bus.DispatchAll(Context{}, CreateOrder{}, Ping{}, CreateOrder{.customer_id = "c2"});
   ASSERT_EQ(results.size(), 3u);
   EXPECT_FALSE(results[0].IsSuccess());
-  EXPECT_TRUE(ErrorIs(results[0].error, ErrorCode::kValidationFailed));
-  EXPECT_TRUE(results[0].result.HasError(ErrorCode::kValidationFailed));
+  EXPECT_TRUE(ErrorIs(results[0].error, errc::kValidationFailed));
+  EXPECT_TRUE(results[0].result.HasError(errc::kValidationFailed));
   EXPECT_TRUE(results[1].IsSuccess());
   EXPECT_TRUE(results[2].IsSuccess());
   EXPECT_EQ(results[2].result.aggregate_id, "c2");
@@ -202,8 +202,8 @@ TEST(CommandBus, DispatchAllStopsRunningCommandsOnceTheContextIsCancelled) {
   EXPECT_EQ(runs, 1);
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0].IsSuccess());
-  EXPECT_TRUE(ErrorIs(results[1].error, ErrorCode::kCancelled));
-  EXPECT_TRUE(ErrorIs(results[2].error, ErrorCode::kCancelled));
+  EXPECT_TRUE(ErrorIs(results[1].error, errc::kCancelled));
+  EXPECT_TRUE(ErrorIs(results[2].error, errc::kCancelled));
 }
 
 TEST(CommandBus, ClosedBusRefusesDispatchAndCloseIsIdempotent) {
@@ -217,7 +217,7 @@ TEST(CommandBus, ClosedBusRefusesDispatchAndCloseIsIdempotent) {
     bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kCommandBusClosed);
+    EXPECT_EQ(e.code(), errc::kCommandBusClosed);
   }
   EXPECT_THROW(bus.DispatchAsync(Context{}, Ping{}).get(), Error);
 }
@@ -232,7 +232,7 @@ TEST(CommandBus, CloseFromInsideAHandlerThrowsInsteadOfDeadlocking) {
     bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.code(), errc::kInvalidArgument);
   }
   EXPECT_FALSE(bus.IsClosed());
 }

@@ -46,7 +46,7 @@ TEST(AnyCommand, ExposesTypeJsonAndTypedView) {
     (void)any.As<Ping>();
     FAIL() << "As<Ping> must throw";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.code(), errc::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("Ping"), std::string::npos);
   }
 }
@@ -104,22 +104,22 @@ TEST(CommandResult, SuccessAndErrorPredicates) {
   CommandResult failed = NewErrorResult(DomainError("out of stock"));
   EXPECT_FALSE(failed.IsSuccess());
   EXPECT_TRUE(failed.IsError());
-  EXPECT_TRUE(failed.HasError(ErrorCode::kDomain));
-  EXPECT_FALSE(failed.HasError(ErrorCode::kValidationFailed));
+  EXPECT_TRUE(failed.HasError(errc::kDomain));
+  EXPECT_FALSE(failed.HasError(errc::kValidationFailed));
   EXPECT_EQ(failed.ErrorMessage(), "mink: out of stock");
   EXPECT_THROW(failed.ThrowIfError(), DomainError);
 
   CommandResult success_flag_with_error = NewSuccessResult("o1", 1);
   success_flag_with_error.error = std::make_exception_ptr(std::runtime_error("late"));
   EXPECT_FALSE(success_flag_with_error.IsSuccess());
-  EXPECT_EQ(ErrorCodeOf(success_flag_with_error.error), ErrorCode::kUnknown);
+  EXPECT_EQ(ErrorCodeOf(success_flag_with_error.error), errc::kUnknown);
   EXPECT_EQ(ErrorCodeOf(nullptr), std::nullopt);
   EXPECT_EQ(CommandResult{}.IsSuccess(), false);
 }
 
 TEST(CommandErrors, CarryTheirFieldsAndCodes) {
   ValidationError v("CreateOrder", "CustomerID", "required");
-  EXPECT_EQ(v.code(), ErrorCode::kValidationFailed);
+  EXPECT_EQ(v.code(), errc::kValidationFailed);
   EXPECT_EQ(v.command_type(), "CreateOrder");
   EXPECT_EQ(v.field(), "CustomerID");
   EXPECT_EQ(v.message(), "required");
@@ -130,7 +130,7 @@ TEST(CommandErrors, CarryTheirFieldsAndCodes) {
                "mink: validation failed for command \"X\": bad");
 
   HandlerNotFoundError nf("Unknown");
-  EXPECT_EQ(nf.code(), ErrorCode::kHandlerNotFound);
+  EXPECT_EQ(nf.code(), errc::kHandlerNotFound);
   EXPECT_EQ(nf.command_type(), "Unknown");
 }
 
@@ -142,7 +142,7 @@ TEST(CommandErrors, MultiValidationErrorCollectsFields) {
   errors.AddField("Items", "at least one");
   ASSERT_EQ(errors.errors().size(), 2u);
   EXPECT_EQ(errors.errors()[1].field(), "Items");
-  EXPECT_EQ(errors.code(), ErrorCode::kValidationFailed);
+  EXPECT_EQ(errors.code(), errc::kValidationFailed);
   EXPECT_NE(std::string(errors.what()).find("2 error(s)"), std::string::npos);
   EXPECT_THROW(errors.ThrowIfAny(), MultiValidationError);
 }

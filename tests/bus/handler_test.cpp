@@ -37,7 +37,7 @@ TEST(GenericHandler, AnotherTypeUnderTheSameNameIsAnErrorResult) {
   });
   CommandResult r = handler->Handle(Context{}, AnyCommand(FakePing{}));
   EXPECT_FALSE(called);
-  EXPECT_TRUE(r.HasError(ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(r.HasError(errc::kInvalidArgument));
 }
 
 class AggregateHandlerTest : public ::testing::Test {
@@ -87,7 +87,7 @@ TEST_F(AggregateHandlerTest, NewAggregateGetsGeneratedIdIsNotLoadedAndIsSaved) {
 TEST_F(AggregateHandlerTest, MissingIdWithoutGeneratorIsAnErrorResult) {
   auto handler = OpenHandler(nullptr);
   CommandResult r = handler->Handle(ctx_, AnyCommand(OpenOrder{.customer = "c1"}));
-  EXPECT_TRUE(r.HasError(ErrorCode::kInvalidArgument));
+  EXPECT_TRUE(r.HasError(errc::kInvalidArgument));
   EXPECT_EQ(store_.GetLastPosition(ctx_), 0u);
 }
 
@@ -104,7 +104,7 @@ TEST_F(AggregateHandlerTest, ExistingAggregateIsLoadedThenSavedAtTheNextVersion)
 TEST_F(AggregateHandlerTest, DomainErrorIsAnErrorResultAndNothingIsSaved) {
   // AddItem on an order that was never created: Order::AddItem throws DomainError.
   CommandResult r = AddHandler()->Handle(ctx_, AnyCommand(AddItem{.order_id = "nope", .sku = "s"}));
-  EXPECT_TRUE(r.HasError(ErrorCode::kDomain));
+  EXPECT_TRUE(r.HasError(errc::kDomain));
   EXPECT_EQ(store_.GetLastPosition(ctx_), 0u);
 }
 
@@ -123,7 +123,7 @@ TEST_F(AggregateHandlerTest, ConcurrentWriteIsAConcurrencyConflictResult) {
           },
   });
   CommandResult r = racing->Handle(ctx_, AnyCommand(AddItem{.order_id = "o3", .sku = "s"}));
-  EXPECT_TRUE(r.HasError(ErrorCode::kConcurrencyConflict));
+  EXPECT_TRUE(r.HasError(errc::kConcurrencyConflict));
   EXPECT_THROW(r.ThrowIfError(), ConcurrencyError);
   EXPECT_EQ(store_.Load(ctx_, "Order-o3").size(), 2u);  // created + cancelled, not the item
 }

@@ -74,13 +74,13 @@ TEST(RecoveryMiddleware, StdExceptionBecomesPanicErrorWithTypeWhatAndCommandData
     bus.Dispatch(Context{}, Throws{.what = "index 9"});
     FAIL();
   } catch (const PanicError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kHandlerFailed);
+    EXPECT_EQ(e.code(), errc::kHandlerFailed);
     EXPECT_EQ(e.command_type(), "Throws");
     EXPECT_NE(e.value().find("std::out_of_range"), std::string::npos) << e.value();
     EXPECT_NE(e.value().find("index 9"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("Throws"), std::string::npos);
     EXPECT_EQ(nlohmann::json::parse(e.command_data())["what"], "index 9");
-    EXPECT_THROW(std::rethrow_exception(e.cause()), std::out_of_range);
+    EXPECT_THROW(std::rethrow_exception(e.Cause()), std::out_of_range);
   }
 }
 
@@ -154,7 +154,7 @@ TEST(MetricsMiddleware, RecordsSuccessErrorResultsAndExceptions) {
   EXPECT_TRUE(calls[0].success);
   EXPECT_FALSE(calls[0].error);
   EXPECT_FALSE(calls[1].success);
-  EXPECT_TRUE(ErrorIs(calls[1].error, ErrorCode::kDomain));
+  EXPECT_TRUE(ErrorIs(calls[1].error, errc::kDomain));
   EXPECT_FALSE(calls[2].success);
   EXPECT_THROW(std::rethrow_exception(calls[2].error), std::out_of_range);
 }
@@ -191,7 +191,7 @@ TEST(TimeoutMiddleware, HandlerSeesTheDeadlineAndCooperativeWaitsEndAtIt) {
     bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kDeadlineExceeded);
+    EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
   }
 }
 
@@ -219,7 +219,7 @@ TEST(TimeoutMiddleware, StoreRefusesWritesAfterTheDeadline) {
     bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kDeadlineExceeded);
+    EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
   }
   EXPECT_TRUE(store.Load(Context{}, "Order-late").empty());
   EXPECT_THROW(TimeoutMiddleware(std::chrono::seconds(0)), Error);

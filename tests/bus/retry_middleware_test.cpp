@@ -50,7 +50,7 @@ TEST(RetryMiddleware, RetriesErrorResultsAndReturnsTheLastOne) {
   });
   CommandResult r = bus.Dispatch(Context{}, Ping{});
   EXPECT_EQ(calls, 3);
-  EXPECT_TRUE(r.HasError(ErrorCode::kConcurrencyConflict));
+  EXPECT_TRUE(r.HasError(errc::kConcurrencyConflict));
 }
 
 TEST(RetryMiddleware, ShouldRetryFalseStopsAtTheFirstFailure) {
@@ -59,7 +59,7 @@ TEST(RetryMiddleware, ShouldRetryFalseStopsAtTheFirstFailure) {
   bus.Use(RetryMiddleware({.max_attempts = 5,
                            .initial_delay = milliseconds(1),
                            .should_retry = [](const std::exception_ptr& e) {
-                             return ErrorIs(e, ErrorCode::kConcurrencyConflict);
+                             return ErrorIs(e, errc::kConcurrencyConflict);
                            }}));
   bus.RegisterFunc("Ping", FailUntil(calls, 100));  // DomainError: not retryable
   EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), DomainError);
@@ -123,7 +123,7 @@ TEST(RetryMiddleware, CancellationDuringTheWaitEndsTheDispatch) {
     result.get();
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kCancelled);
+    EXPECT_EQ(e.code(), errc::kCancelled);
   }
   EXPECT_EQ(calls, 1);
 }
@@ -137,7 +137,7 @@ TEST(RetryMiddleware, DeadlineDuringTheWaitEndsTheDispatch) {
     bus.Dispatch(Context{}.WithTimeout(milliseconds(10)), Ping{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kDeadlineExceeded);
+    EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
   }
   EXPECT_EQ(calls, 1);
 }

@@ -1,5 +1,5 @@
 // Misuse that must not compile: dispatching a type that is not a command (no kCommandType).
-#include <mink/command_bus.hpp>
+#include <mink/cqrs/command_bus.hpp>
 
 struct NotACommand {
   int x = 0;

@@ -1,5 +1,5 @@
 // Misuse that must not compile: appending a struct that has no kEventType.
-#include <mink/event.hpp>
+#include <mink/es/event.hpp>
 
 struct NoTypeName {
   int x = 0;

@@ -1,5 +1,5 @@
 // Misuse that must not compile: a Match handler whose parameter is not an event type.
-#include <mink/event.hpp>
+#include <mink/es/event.hpp>
 
 struct Named {
   static constexpr std::string_view kEventType = "Named";

@@ -1,5 +1,5 @@
 // Misuse that must not compile: registering an event type that cannot be decoded from JSON.
-#include <mink/event_registry.hpp>
+#include <mink/es/event_registry.hpp>
 
 struct WriteOnly {
   static constexpr std::string_view kEventType = "WriteOnly";

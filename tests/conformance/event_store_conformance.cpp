@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mink/error.hpp"
-#include "mink/version.hpp"
+#include "mink/es/version.hpp"
 #include "support/error_code.hpp"
 
 namespace mink::conformance {
@@ -116,13 +116,13 @@ TEST_P(EventStoreConformance, ExpectingAVersionOfAMissingStreamIsAConflict) {
     EXPECT_EQ(e.actual_version(), 0);
   }
   EXPECT_TRUE(adapter().Load(kCtx, "Order-5", 0).empty());
-  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Order-5"); }), ErrorCode::kStreamNotFound);
+  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Order-5"); }), errc::kStreamNotFound);
   EXPECT_EQ(adapter().Append(kCtx, "Order-5", Records(1), NoStream).version, 1);
 }
 
 TEST_P(EventStoreConformance, StreamExistsRequiresTheStream) {
   EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "Order-6", Records(1), StreamExists); }),
-            ErrorCode::kStreamNotFound);
+            errc::kStreamNotFound);
   adapter().Append(kCtx, "Order-6", Records(1), NoStream);
   EXPECT_EQ(adapter().Append(kCtx, "Order-6", Records(1), StreamExists).version, 2);
 }
@@ -147,7 +147,7 @@ TEST_P(EventStoreConformance, ExactVersionMustMatch) {
 TEST_P(EventStoreConformance, AFailedBatchWritesNothing) {
   adapter().Append(kCtx, "Order-9", Records(1), NoStream);
   EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "Order-9", Records(10), 7); }),
-            ErrorCode::kConcurrencyConflict);
+            errc::kConcurrencyConflict);
   EXPECT_EQ(adapter().Load(kCtx, "Order-9", 0).size(), 1u);
   EXPECT_EQ(adapter().GetStreamInfo(kCtx, "Order-9").version, 1);
 }
@@ -157,11 +157,10 @@ TEST_P(EventStoreConformance, AFailedBatchWritesNothing) {
 TEST_P(EventStoreConformance, BadInputIsATypedErrorAndWritesNothing) {
   const uint64_t before = adapter().GetLastPosition(kCtx);
   EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "", Records(1), AnyVersion); }),
-            ErrorCode::kEmptyStreamID);
-  EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "Order-10", {}, AnyVersion); }),
-            ErrorCode::kNoEvents);
+            errc::kEmptyStreamID);
+  EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "Order-10", {}, AnyVersion); }), errc::kNoEvents);
   EXPECT_EQ(CodeOf([&] { adapter().Append(kCtx, "Order-10", Records(1), -3); }),
-            ErrorCode::kInvalidVersion);
+            errc::kInvalidVersion);
   EXPECT_EQ(adapter().GetLastPosition(kCtx), before);
   EXPECT_TRUE(adapter().Load(kCtx, "Order-10", 0).empty());
 }
@@ -170,7 +169,7 @@ TEST_P(EventStoreConformance, ACancelledContextWritesNothing) {
   auto [ctx, cancel] = Context{}.WithCancel();
   cancel();
   EXPECT_EQ(CodeOf([&] { adapter().Append(ctx, "Order-11", Records(1), AnyVersion); }),
-            ErrorCode::kCancelled);
+            errc::kCancelled);
   EXPECT_TRUE(adapter().Load(kCtx, "Order-11", 0).empty());
 }
 
@@ -184,8 +183,7 @@ TEST_P(EventStoreConformance, GetStreamInfoDescribesTheStream) {
   EXPECT_EQ(info.version, 3);
   EXPECT_EQ(info.event_count, 3);
   EXPECT_LE(info.created_at, info.updated_at);
-  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Invoice-none"); }),
-            ErrorCode::kStreamNotFound);
+  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Invoice-none"); }), errc::kStreamNotFound);
 }
 
 TEST_P(EventStoreConformance, LastPositionStartsAtZeroAndGrows) {
@@ -442,7 +440,7 @@ TEST_P(EventStoreConformance, CancellingTheContextWakesABlockedSubscriber) {
   });
   auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(sub->Next(ctx).has_value());
-  EXPECT_EQ(ctx.Err(), ErrorCode::kCancelled);
+  EXPECT_EQ(ctx.Err(), errc::kCancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   canceller.join();
 }
@@ -478,7 +476,7 @@ TEST_P(EventStoreConformance, TransactionHookSeesTheEventsAndItsFailureWritesNot
                                     throw std::runtime_error("outbox write failed");
                                   }),
                std::runtime_error);
-  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Tx-new"); }), ErrorCode::kStreamNotFound);
+  EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Tx-new"); }), errc::kStreamNotFound);
   EXPECT_TRUE(adapter().Load(kCtx, "Tx-new", 0).empty());
   EXPECT_EQ(adapter().Append(kCtx, "Tx-new", Records(1), NoStream).version, 1);
 }

@@ -19,7 +19,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mink/adapter.hpp"
+#include "mink/es/adapter.hpp"
 
 namespace mink::conformance {
 

@@ -122,11 +122,11 @@ TEST_P(IdempotencyStoreConformance, CleanupRemovesExpiredAndOldRecords) {
 
 TEST_P(IdempotencyStoreConformance, BadKeysAreTypedErrorsAndWriteNothing) {
   const std::string huge(kMaxIdempotencyKeyLength + 1, 'k');
-  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed(huge)); }), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed(huge)); }), errc::kInvalidArgument);
   EXPECT_EQ(CodeOf([&] { store().StoreIfAbsent(kCtx, Reservation(huge)); }),
-            ErrorCode::kInvalidArgument);
-  EXPECT_EQ(CodeOf([&] { store().Get(kCtx, huge); }), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed("")); }), ErrorCode::kInvalidArgument);
+            errc::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { store().Get(kCtx, huge); }), errc::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed("")); }), errc::kInvalidArgument);
   const std::string longest(kMaxIdempotencyKeyLength, 'k');
   store().Store(kCtx, Completed(longest));
   EXPECT_TRUE(store().Exists(kCtx, longest));
@@ -161,8 +161,8 @@ TEST_P(IdempotencyStoreConformance, SixteenConcurrentReservationsOneWinner) {
 
 TEST_P(IdempotencyStoreConformance, AClosedStoreRefusesWork) {
   store().Close();
-  EXPECT_EQ(CodeOf([&] { store().Get(kCtx, "k"); }), ErrorCode::kAdapterClosed);
-  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed("k")); }), ErrorCode::kAdapterClosed);
+  EXPECT_EQ(CodeOf([&] { store().Get(kCtx, "k"); }), errc::kAdapterClosed);
+  EXPECT_EQ(CodeOf([&] { store().Store(kCtx, Completed("k")); }), errc::kAdapterClosed);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mink/idempotency_store.hpp"
+#include "mink/idempotency/store.hpp"
 
 namespace mink::conformance {
 

@@ -1,4 +1,4 @@
-#include "mink/aggregate.hpp"
+#include "mink/es/aggregate.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/test_events.hpp"
-#include "mink/event_store.hpp"
+#include "mink/es/event_store.hpp"
 #include "mink/memory/adapter.hpp"
 
 namespace mink {
@@ -116,7 +116,7 @@ TEST_F(AggregateTest, AnEmptyIdIsATypedError) {
     store.SaveAggregate(ctx, order);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kEmptyStreamID);
+    EXPECT_EQ(e.code(), errc::kEmptyStreamID);
   }
 }
 

@@ -26,12 +26,12 @@ TEST(Context, CancelStopsTheChildAndItsDescendantsButNotTheParent) {
   EXPECT_TRUE(grandchild.Cancelled());
   EXPECT_TRUE(valued.Cancelled());
   EXPECT_FALSE(parent.Done());
-  EXPECT_EQ(child.Err(), ErrorCode::kCancelled);
+  EXPECT_EQ(child.Err(), errc::kCancelled);
   try {
     grandchild.ThrowIfDone();
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kCancelled);
+    EXPECT_EQ(e.code(), errc::kCancelled);
   }
 }
 
@@ -77,7 +77,7 @@ TEST(Context, DeadlineExpiresAndTheEarlierDeadlineWins) {
   std::this_thread::sleep_for(40ms);
   EXPECT_TRUE(ctx.Done());
   EXPECT_TRUE(later.Done());
-  EXPECT_EQ(ctx.Err(), ErrorCode::kDeadlineExceeded);
+  EXPECT_EQ(ctx.Err(), errc::kDeadlineExceeded);
 }
 
 TEST(Context, SleepForReturnsEarlyOnCancel) {

@@ -1,4 +1,4 @@
-#include "mink/event_store.hpp"
+#include "mink/es/event_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -94,13 +94,12 @@ TEST_F(EventStoreTest, AppendingEventsTheCallerKeepsDoesNotConsumeThem) {
 }
 
 TEST_F(EventStoreTest, BadInputIsATypedErrorAndChangesNothing) {
-  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "", {OrderCreated{}}); }), ErrorCode::kEmptyStreamID);
-  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", std::vector<Event>{}); }),
-            ErrorCode::kNoEvents);
+  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "", {OrderCreated{}}); }), errc::kEmptyStreamID);
+  EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", std::vector<Event>{}); }), errc::kNoEvents);
   EXPECT_EQ(CodeOf([&] { store.Append(ctx, "Order-4", {OrderCreated{}}, -7); }),
-            ErrorCode::kInvalidVersion);
-  EXPECT_EQ(CodeOf([&] { store.Load(ctx, ""); }), ErrorCode::kEmptyStreamID);
-  EXPECT_EQ(CodeOf([&] { store.LoadFrom(ctx, "Order-4", -1); }), ErrorCode::kInvalidVersion);
+            errc::kInvalidVersion);
+  EXPECT_EQ(CodeOf([&] { store.Load(ctx, ""); }), errc::kEmptyStreamID);
+  EXPECT_EQ(CodeOf([&] { store.LoadFrom(ctx, "Order-4", -1); }), errc::kInvalidVersion);
   EXPECT_EQ(store.GetLastPosition(ctx), 0u);
 }
 
@@ -140,8 +139,8 @@ TEST_F(EventStoreTest, AnEventThatFailsToSerializeIsASerializationError) {
 TEST_F(EventStoreTest, StoredJsonThatDoesNotDecodeIsASerializationError) {
   adapter->Append(ctx, "Order-7", {EventRecord{"ItemAdded", R"({"sku":1})", {}}}, NoStream);
   adapter->Append(ctx, "Order-8", {EventRecord{"ItemAdded", R"({not json)", {}}}, NoStream);
-  EXPECT_EQ(CodeOf([&] { store.Load(ctx, "Order-7"); }), ErrorCode::kSerializationFailed);
-  EXPECT_EQ(CodeOf([&] { store.Load(ctx, "Order-8"); }), ErrorCode::kSerializationFailed);
+  EXPECT_EQ(CodeOf([&] { store.Load(ctx, "Order-7"); }), errc::kSerializationFailed);
+  EXPECT_EQ(CodeOf([&] { store.Load(ctx, "Order-8"); }), errc::kSerializationFailed);
   // The raw records are untouched and still readable.
   EXPECT_EQ(store.LoadRaw(ctx, "Order-7", 0).at(0).data, R"({"sku":1})");
 }
@@ -229,7 +228,7 @@ TEST_F(EventStoreTest, SubscriptionsAreReachedThroughTheStore) {
   auto e = sub->Next(ctx.WithTimeout(std::chrono::seconds(5)));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(store.ProcessStoredEvent(ctx, *e).As<OrderCreated>().order_id, "15");
-  EXPECT_EQ(CodeOf([&] { store.SubscribeCategory(ctx, "", 0); }), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { store.SubscribeCategory(ctx, "", 0); }), errc::kInvalidArgument);
 }
 
 class BareAdapter : public EventStoreAdapter {
@@ -253,7 +252,7 @@ TEST(EventStoreCapabilities, MissingCapabilitiesAreTypedErrors) {
     store.SubscribeAll(ctx, 0);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kSubscriptionNotSupported);
+    EXPECT_EQ(e.code(), errc::kSubscriptionNotSupported);
   }
   EXPECT_THROW(EventStore(nullptr), Error);
   EventStore mem(std::make_shared<memory::Adapter>());

@@ -1,9 +1,9 @@
-#include "mink/event.hpp"
+#include "mink/es/event.hpp"
 
 #include <gtest/gtest.h>
 
 #include "core/test_events.hpp"
-#include "mink/event_registry.hpp"
+#include "mink/es/event_registry.hpp"
 
 namespace mink {
 namespace {
@@ -33,7 +33,7 @@ TEST(Event, AsTheWrongTypeIsATypedError) {
     (void)e.As<ItemAdded>();
     FAIL();
   } catch (const Error& err) {
-    EXPECT_EQ(err.code(), ErrorCode::kEventTypeMismatch);
+    EXPECT_EQ(err.code(), errc::kEventTypeMismatch);
   }
 }
 
@@ -100,7 +100,7 @@ TEST(EventRegistry, TwoTypesUnderOneNameIsRefused) {
     registry.Register<Impostor>();
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.code(), errc::kInvalidArgument);
   }
 }
 

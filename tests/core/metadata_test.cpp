@@ -1,10 +1,10 @@
-#include "mink/metadata.hpp"
+#include "mink/es/metadata.hpp"
 
 #include <gtest/gtest.h>
 
-#include "mink/stream_id.hpp"
+#include "mink/es/stream_id.hpp"
+#include "mink/es/version.hpp"
 #include "mink/uuid.hpp"
-#include "mink/version.hpp"
 
 namespace mink {
 namespace {
@@ -65,7 +65,7 @@ TEST(StreamIDs, BuildParseAndCategory) {
       ParseStreamID(bad);
       FAIL() << bad;
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidStreamID);
+      EXPECT_EQ(e.code(), errc::kInvalidStreamID);
     }
   }
 }
@@ -82,7 +82,7 @@ TEST(Versions, CheckVersionFollowsGoMink) {
     CheckVersion("s", -3, 0, false);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidVersion);
+    EXPECT_EQ(e.code(), errc::kInvalidVersion);
   }
 }
 
@@ -98,8 +98,8 @@ TEST(UUID, IsVersion4AndUnique) {
 
 TEST(Errors, CarryCodesAndFields) {
   ConcurrencyError e("Order-1", 2, 3);
-  EXPECT_EQ(e.code(), ErrorCode::kConcurrencyConflict);
-  EXPECT_TRUE(e.Is(ErrorCode::kConcurrencyConflict));
+  EXPECT_EQ(e.code(), errc::kConcurrencyConflict);
+  EXPECT_TRUE(e.Is(errc::kConcurrencyConflict));
   EXPECT_STREQ(e.what(),
                "mink: concurrency conflict on stream \"Order-1\": expected version 2, got 3");
   EXPECT_EQ(ErrorCodeName(e.code()), "ConcurrencyConflict");

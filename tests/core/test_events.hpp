@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/aggregate.hpp"
 #include "mink/error.hpp"
-#include "mink/event.hpp"
+#include "mink/es/aggregate.hpp"
+#include "mink/es/event.hpp"
 
 namespace mink::testing {
 

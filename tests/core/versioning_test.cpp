@@ -1,4 +1,4 @@
-#include "mink/versioning.hpp"
+#include "mink/es/upcasting.hpp"
 
 #include <gtest/gtest.h>
 
@@ -53,16 +53,16 @@ TEST(UpcasterChain, RegisterRejectsBadSteps) {
     } catch (const Error& e) {
       return e.code();
     }
-    return ErrorCode::kUnknown;
+    return errc::kUnknown;
   };
   EXPECT_EQ(code(MakeUpcaster("T", 1, 3, [](nlohmann::json d) { return d; })),
-            ErrorCode::kInvalidUpcaster);
+            errc::kInvalidUpcaster);
   EXPECT_EQ(code(MakeUpcaster("T", 0, 1, [](nlohmann::json d) { return d; })),
-            ErrorCode::kInvalidUpcaster);
-  EXPECT_EQ(code(nullptr), ErrorCode::kInvalidUpcaster);
+            errc::kInvalidUpcaster);
+  EXPECT_EQ(code(nullptr), errc::kInvalidUpcaster);
   chain.Register(MakeUpcaster("T", 1, 2, [](nlohmann::json d) { return d; }));
   EXPECT_EQ(code(MakeUpcaster("T", 1, 2, [](nlohmann::json d) { return d; })),
-            ErrorCode::kInvalidUpcaster);
+            errc::kInvalidUpcaster);
 }
 
 TEST(UpcasterChain, AGapIsATypedError) {
@@ -73,14 +73,14 @@ TEST(UpcasterChain, AGapIsATypedError) {
     chain.Validate();
     FAIL();
   } catch (const UpcastError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kSchemaVersionGap);
+    EXPECT_EQ(e.code(), errc::kSchemaVersionGap);
     EXPECT_EQ(e.from_version(), 3 - 1);
   }
   try {
     chain.Upcast("Thing", 1, nlohmann::json{{"a", 1}}, {});
     FAIL();
   } catch (const UpcastError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kSchemaVersionGap);
+    EXPECT_EQ(e.code(), errc::kSchemaVersionGap);
     EXPECT_EQ(e.event_type(), "Thing");
     EXPECT_EQ(e.from_version(), 2);
   }
@@ -95,7 +95,7 @@ TEST(UpcasterChain, AFailingUpcasterIsATypedError) {
     chain.Upcast("T", 1, nlohmann::json::object(), {});
     FAIL();
   } catch (const UpcastError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kUpcastFailed);
+    EXPECT_EQ(e.code(), errc::kUpcastFailed);
     EXPECT_EQ(e.from_version(), 1);
   }
 }

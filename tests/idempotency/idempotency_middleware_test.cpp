@@ -1,5 +1,5 @@
 // IdempotencyMiddleware on the in-memory store: keys, replay, reservation, failure handling.
-#include "mink/idempotency.hpp"
+#include "mink/idempotency/middleware.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,10 +7,10 @@
 #include <barrier>
 #include <thread>
 
-#include "mink/command_bus.hpp"
-#include "mink/command_handler.hpp"
-#include "mink/id_middleware.hpp"
+#include "mink/cqrs/command_bus.hpp"
+#include "mink/cqrs/handler.hpp"
 #include "mink/memory/idempotency_store.hpp"
+#include "mink/middleware/ids.hpp"
 
 namespace mink {
 namespace {
@@ -55,15 +55,15 @@ class FlakyStore : public IdempotencyStore {
   std::atomic<int> deletes{0};
 
   void Store(const Context& c, const IdempotencyRecord& r) override {
-    if (fail_writes) throw Error(ErrorCode::kConnectionFailed, "store down");
+    if (fail_writes) throw Error(errc::kConnectionFailed, "store down");
     inner_->Store(c, r);
   }
   bool StoreIfAbsent(const Context& c, const IdempotencyRecord& r) override {
-    if (fail_reads) throw Error(ErrorCode::kConnectionFailed, "store down");
+    if (fail_reads) throw Error(errc::kConnectionFailed, "store down");
     return inner_->StoreIfAbsent(c, r);
   }
   std::optional<IdempotencyRecord> Get(const Context& c, std::string_view k) override {
-    if (fail_reads) throw Error(ErrorCode::kConnectionFailed, "store down");
+    if (fail_reads) throw Error(errc::kConnectionFailed, "store down");
     return inner_->Get(c, k);
   }
   void Delete(const Context& c, std::string_view k) override {
@@ -211,7 +211,7 @@ TEST_F(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
   EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
   CommandResult replay = bus.Dispatch(ctx, thrown);
   EXPECT_EQ(calls.load(), 1);
-  EXPECT_TRUE(replay.HasError(ErrorCode::kCommandAlreadyProcessed));
+  EXPECT_TRUE(replay.HasError(errc::kCommandAlreadyProcessed));
   EXPECT_NE(replay.ErrorMessage().find("customer is blocked"), std::string::npos);
   // A result-only failure is still not cached.
   PlaceOrder refused;
@@ -228,7 +228,7 @@ TEST_F(IdempotencyMiddlewareTest, ALiveReservationAnswersInProgress) {
   cmd.request_id = "req-busy";
   memory->StoreIfAbsent(ctx, detail::NewReservation("req-busy", "PlaceOrder", 1h));
   CommandResult r = bus.Dispatch(ctx, cmd);
-  EXPECT_TRUE(r.HasError(ErrorCode::kCommandInProgress));
+  EXPECT_TRUE(r.HasError(errc::kCommandInProgress));
   EXPECT_EQ(calls.load(), 0);
 }
 
@@ -252,7 +252,7 @@ TEST_F(IdempotencyMiddlewareTest, AnExpiredReservationOfACrashedRunDoesNotBlockR
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-crashed";
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).HasError(ErrorCode::kCommandInProgress));
+  EXPECT_TRUE(bus.Dispatch(ctx, cmd).HasError(errc::kCommandInProgress));
   std::this_thread::sleep_for(80ms);
   EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(calls.load(), 1);
@@ -277,7 +277,7 @@ TEST_F(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNot
     bus.Dispatch(ctx, cmd);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.code(), errc::kInvalidArgument);
   }
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(memory->Len(), 0u);
@@ -304,7 +304,7 @@ TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
     bus.Dispatch(ctx, PlaceOrder{});
     FAIL();
   } catch (const IdempotencyError& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kIdempotencyFailed);
+    EXPECT_EQ(e.code(), errc::kIdempotencyFailed);
     EXPECT_NE(std::string(e.what()).find("store down"), std::string::npos);
   }
   EXPECT_EQ(calls.load(), 0);
@@ -350,7 +350,7 @@ TEST_F(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
   };
   Build(config);
   EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
-  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).HasError(ErrorCode::kCommandInProgress));
+  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).HasError(errc::kCommandInProgress));
   std::this_thread::sleep_for(150ms);
   EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
   EXPECT_EQ(calls.load(), 2);
@@ -380,7 +380,7 @@ TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) 
         CommandResult r = bus.Dispatch(ctx, cmd);
         if (r.IsSuccess() && r.aggregate_id == "order-x") {
           ++ok;
-        } else if (r.HasError(ErrorCode::kCommandInProgress)) {
+        } else if (r.HasError(errc::kCommandInProgress)) {
           ++in_progress;
         } else {
           ++other;
@@ -453,7 +453,7 @@ TEST_F(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheSto
   config.on_error = [](const IdempotencyError&) {};
   Build(config);
   CommandResult r = bus.Dispatch(ctx, PlaceOrder{});
-  EXPECT_TRUE(r.HasError(ErrorCode::kCommandInProgress));
+  EXPECT_TRUE(r.HasError(errc::kCommandInProgress));
   EXPECT_EQ(calls.load(), 0);
 }
 
@@ -467,7 +467,7 @@ TEST_F(IdempotencyMiddlewareTest, ABrokenReplayIsReportedAndDoesNotRunTheCommand
   cmd.total = 3;  // gives the result some data to replay
   ASSERT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
   CommandResult replay = bus.Dispatch(ctx, cmd);
-  EXPECT_TRUE(replay.HasError(ErrorCode::kIdempotencyFailed));
+  EXPECT_TRUE(replay.HasError(errc::kIdempotencyFailed));
   EXPECT_EQ(calls.load(), 1);
 }
 

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "conformance/idempotency_store_conformance.hpp"
-#include "mink/command_bus.hpp"
-#include "mink/command_handler.hpp"
-#include "mink/idempotency.hpp"
+#include "mink/cqrs/command_bus.hpp"
+#include "mink/cqrs/handler.hpp"
+#include "mink/idempotency/middleware.hpp"
 #include "mink/postgres/idempotency_store.hpp"
 #include "postgres/pg_test_support.hpp"
 #include "support/error_code.hpp"
@@ -46,18 +46,18 @@ TEST(PostgresIdempotencyStore, UnsafeNamesAreRefusedBeforeAnySql) {
       CodeOf([] {
         postgres::IdempotencyStore s({.url = pgt::DatabaseURL(), .schema = "mink; DROP TABLE x"});
       }),
-      ErrorCode::kInvalidSchemaName);
+      errc::kInvalidSchemaName);
   EXPECT_EQ(
       CodeOf([] { postgres::IdempotencyStore s({.url = pgt::DatabaseURL(), .table = "t\"; --"}); }),
-      ErrorCode::kInvalidSchemaName);
+      errc::kInvalidSchemaName);
   EXPECT_EQ(CodeOf([] { postgres::IdempotencyStore s({.url = "postgresql://[::1"}); }),
-            ErrorCode::kInvalidArgument);
+            errc::kInvalidArgument);
 }
 
 TEST(PostgresIdempotencyStore, AnUnreachableServerIsAConnectionError) {
   postgres::IdempotencyStore store(
       {.url = "postgresql://nobody@127.0.0.1:1/none", .connect_timeout = 2s});
-  EXPECT_EQ(CodeOf([&] { store.Get(Context{}, "k"); }), ErrorCode::kConnectionFailed);
+  EXPECT_EQ(CodeOf([&] { store.Get(Context{}, "k"); }), errc::kConnectionFailed);
 }
 
 TEST(PostgresIdempotencyStore, InitializeTwiceIsHarmlessAndCreatesTheSeedTable) {
@@ -117,7 +117,7 @@ TEST(PostgresIdempotency, DuplicatesFromTwoProcessesRunTheHandlerOnce) {
         CommandResult r = (t % 2 == 0 ? bus_a : bus_b).Dispatch(Context{}, cmd);
         if (r.IsSuccess() && r.aggregate_id == "payment-" + cmd.request_id) {
           ++ok;
-        } else if (r.HasError(ErrorCode::kCommandInProgress)) {
+        } else if (r.HasError(errc::kCommandInProgress)) {
           ++in_progress;
         } else {
           ++other;

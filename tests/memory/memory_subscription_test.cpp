@@ -61,7 +61,7 @@ TEST(MemorySubscription, ClosingTheAdapterEndsSubscriptionsAndRefusesWork) {
     adapter->Append(ctx, "C-1", Batch(1), AnyVersion);
     FAIL() << "expected kAdapterClosed";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kAdapterClosed);
+    EXPECT_EQ(e.code(), errc::kAdapterClosed);
   }
 }
 

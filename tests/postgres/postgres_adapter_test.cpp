@@ -221,7 +221,7 @@ TEST(PostgresSchemaTest, ConcurrentInitializeOfOneSchemaSucceedsEverywhere) {
 TEST(PostgresSchemaTest, UninitializedSchemaReportsVersionZero) {
   Adapter adapter(Options{.url = testing::DatabaseURL(), .schema = testing::UniqueSchema()});
   EXPECT_EQ(adapter.MigrationVersion(kCtx), 0);
-  EXPECT_EQ(CodeOf([&] { adapter.Load(kCtx, "X-1", 0); }), ErrorCode::kStorageFailed);
+  EXPECT_EQ(CodeOf([&] { adapter.Load(kCtx, "X-1", 0); }), errc::kStorageFailed);
 }
 
 // ---- bad input ----
@@ -235,7 +235,7 @@ TEST(PostgresBadInputTest, UnsafeSchemaNamesAreRefusedBeforeAnySql) {
       Adapter adapter(Options{.url = "postgresql://nobody@127.0.0.1:1/none", .schema = name});
       FAIL() << "accepted schema name " << name;
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidSchemaName) << name;
+      EXPECT_EQ(e.code(), errc::kInvalidSchemaName) << name;
       EXPECT_NE(std::string(e.what()).find("invalid schema name"), std::string::npos);
     }
   }
@@ -250,7 +250,7 @@ TEST(PostgresBadInputTest, AMalformedUrlIsATypedError) {
       Adapter adapter(Options{.url = url});
       FAIL() << "accepted URL " << url;
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << url;
+      EXPECT_EQ(e.code(), errc::kInvalidArgument) << url;
       EXPECT_NE(std::string(e.what()).find("connection URL"), std::string::npos) << e.what();
     }
   }
@@ -261,9 +261,9 @@ TEST(PostgresBadInputTest, AnUnreachableServerIsAConnectionError) {
                           .schema = testing::UniqueSchema(),
                           .connect_timeout = 2s});
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(CodeOf([&] { adapter.Initialize(kCtx); }), ErrorCode::kConnectionFailed);
+  EXPECT_EQ(CodeOf([&] { adapter.Initialize(kCtx); }), errc::kConnectionFailed);
   EXPECT_EQ(CodeOf([&] { adapter.Append(kCtx, "A-1", Records(1), AnyVersion); }),
-            ErrorCode::kConnectionFailed);
+            errc::kConnectionFailed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
@@ -349,7 +349,7 @@ TEST(PostgresTransactionTest, HookWritesCommitAndRollBackWithTheEvents) {
                                             "INSERT INTO " + side + " VALUES ('x', 'bad')");
                                       });
             }),
-            ErrorCode::kStorageFailed);
+            errc::kStorageFailed);
   EXPECT_EQ(adapter->GetStreamInfo(kCtx, "Hook-1").version, 2);
   EXPECT_EQ(adapter->Append(kCtx, "Hook-1", Records(1), 2).version, 3);
 }
@@ -373,14 +373,14 @@ TEST(PostgresRecoveryTest, ConnectionLossMidAppendIsTypedWritesNothingAndThePool
                             });
     FAIL() << "append survived the loss of its connection";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kConnectionFailed) << e.what();
+    EXPECT_EQ(e.code(), errc::kConnectionFailed) << e.what();
   }
   EXPECT_GE(killed, 2);  // the append's connection and the listener at least
 
   // Nothing of the interrupted append is visible; reads recover on their own.
   EXPECT_TRUE(adapter->Load(kCtx, "During-1", 0).empty());
   EXPECT_EQ(adapter->GetLastPosition(kCtx), before);
-  EXPECT_EQ(CodeOf([&] { adapter->GetStreamInfo(kCtx, "During-1"); }), ErrorCode::kStreamNotFound);
+  EXPECT_EQ(CodeOf([&] { adapter->GetStreamInfo(kCtx, "During-1"); }), errc::kStreamNotFound);
 
   // The pool hands out fresh connections: the same append now succeeds.
   EXPECT_EQ(adapter->Append(kCtx, "During-1", Records(5), NoStream).version, 5);
@@ -395,7 +395,7 @@ TEST(PostgresRecoveryTest, ConnectionLossMidAppendIsTypedWritesNothingAndThePool
     try {
       adapter->Append(kCtx, "After-" + std::to_string(i), Records(1), NoStream);
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kConnectionFailed);
+      EXPECT_EQ(e.code(), errc::kConnectionFailed);
       ++failed;
     }
   }
@@ -457,7 +457,7 @@ TEST(PostgresRecoveryTest, AServerRestartIsTypedLeavesNoPartialBatchAndEverythin
   EXPECT_GE(ok.load(), after_restart + 5) << "appends did not recover after the restart";
   EXPECT_FALSE(errors.empty()) << "the restart interrupted nothing: the test proved nothing";
   for (ErrorCode code : errors) {
-    EXPECT_TRUE(code == ErrorCode::kConnectionFailed || code == ErrorCode::kStorageFailed)
+    EXPECT_TRUE(code == errc::kConnectionFailed || code == errc::kStorageFailed)
         << ErrorCodeName(code);
   }
 
@@ -484,7 +484,7 @@ TEST(PostgresPoolTest, AnExhaustedPoolTimesOutWithATypedError) {
   auto adapter = MakeAdapter(Options{.max_connections = 1, .acquire_timeout = 200ms});
   HeldAppend held;
   held.Start(*adapter, "Hold-1", false);
-  EXPECT_EQ(CodeOf([&] { adapter->GetLastPosition(kCtx); }), ErrorCode::kConnectionFailed);
+  EXPECT_EQ(CodeOf([&] { adapter->GetLastPosition(kCtx); }), errc::kConnectionFailed);
   held.Finish();
   EXPECT_EQ(adapter->Load(kCtx, "Hold-1", 0).size(), 1u);
   EXPECT_EQ(adapter->PoolStats().open, 1u);
@@ -497,7 +497,7 @@ TEST(PostgresCloseTest, CloseEndsSubscriptionsAndRefusesCalls) {
   EXPECT_FALSE(sub->Next(Context{}.WithTimeout(5s)).has_value());
   EXPECT_TRUE(sub->Closed());
   EXPECT_EQ(CodeOf([&] { adapter->Append(kCtx, "C-1", Records(1), AnyVersion); }),
-            ErrorCode::kAdapterClosed);
+            errc::kAdapterClosed);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ ErrorCode CodeOf(F&& f) {
     return e.code();
   }
   ADD_FAILURE() << "expected a mink::Error";
-  return ErrorCode::kUnknown;
+  return errc::kUnknown;
 }
 
 }  // namespace mink::testing

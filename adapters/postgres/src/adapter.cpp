@@ -14,8 +14,8 @@
 
 #include "listener.hpp"
 #include "mink/detail/pull_subscription.hpp"
+#include "mink/es/stream_id.hpp"
 #include "mink/postgres/schema.hpp"
-#include "mink/stream_id.hpp"
 
 namespace mink::postgres {
 
@@ -23,14 +23,14 @@ namespace mink::postgres {
 
 std::string BuildConnInfo(const std::string& url, std::chrono::seconds connect_timeout,
                           const std::string& application_name) {
-  if (url.empty()) throw Error(ErrorCode::kInvalidArgument, "PostgreSQL connection URL is empty");
+  if (url.empty()) throw Error(errc::kInvalidArgument, "PostgreSQL connection URL is empty");
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
   if (opts == nullptr) {
     std::string reason = err != nullptr ? err : "out of memory";
     if (err != nullptr) PQfreemem(err);
     while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
-    throw Error(ErrorCode::kInvalidArgument, "malformed PostgreSQL connection URL: " + reason);
+    throw Error(errc::kInvalidArgument, "malformed PostgreSQL connection URL: " + reason);
   }
   auto quote = [](const char* v) {
     std::string out = "'";
@@ -173,12 +173,12 @@ class Core : public std::enable_shared_from_this<Core> {
         throw;
       } catch (const pqxx::in_doubt_error& e) {
         lease.MarkBroken();
-        throw Error(ErrorCode::kConnectionFailed,
+        throw Error(errc::kConnectionFailed,
                     op + ": connection lost during COMMIT, outcome unknown: " + e.what());
       } catch (const pqxx::broken_connection& e) {
         lease.MarkBroken();
         if (retry && attempt == 0) continue;
-        throw Error(ErrorCode::kConnectionFailed,
+        throw Error(errc::kConnectionFailed,
                     op + ": connection to PostgreSQL lost: " + std::string(e.what()));
       } catch (const pqxx::sql_error& e) {
         // Also releases any session-level lock a failed statement might have left behind.
@@ -186,25 +186,25 @@ class Core : public std::enable_shared_from_this<Core> {
         if (IsConnectionState(e.sqlstate()) || !lease->is_open()) {
           lease.MarkBroken();
           if (retry && attempt == 0) continue;
-          throw Error(ErrorCode::kConnectionFailed,
+          throw Error(errc::kConnectionFailed,
                       op + ": connection to PostgreSQL lost: " + std::string(e.what()));
         }
-        throw Error(ErrorCode::kStorageFailed,
+        throw Error(errc::kStorageFailed,
                     op + " failed: " + std::string(e.what()) + " (SQLSTATE " + e.sqlstate() + ")");
       } catch (const pqxx::failure& e) {
         if (!lease->is_open()) {
           lease.MarkBroken();
           if (retry && attempt == 0) continue;
-          throw Error(ErrorCode::kConnectionFailed,
+          throw Error(errc::kConnectionFailed,
                       op + ": connection to PostgreSQL lost: " + std::string(e.what()));
         }
         lease.Discard();
-        throw Error(ErrorCode::kStorageFailed, op + " failed: " + std::string(e.what()));
+        throw Error(errc::kStorageFailed, op + " failed: " + std::string(e.what()));
       } catch (const pqxx::usage_error& e) {
         lease.Discard();
-        throw Error(ErrorCode::kStorageFailed, op + " failed: " + std::string(e.what()));
+        throw Error(errc::kStorageFailed, op + " failed: " + std::string(e.what()));
       } catch (const pqxx::conversion_error& e) {
-        throw Error(ErrorCode::kStorageFailed,
+        throw Error(errc::kStorageFailed,
                     op + ": unexpected column value: " + std::string(e.what()));
       }
     }
@@ -303,7 +303,7 @@ class Core : public std::enable_shared_from_this<Core> {
         // saying so here is exact (COMMIT was never sent) and spares libpqxx 6.4's error path.
         lease.MarkBroken();
         lease->disconnect();  // the pending ROLLBACK has nowhere to go
-        throw Error(ErrorCode::kConnectionFailed,
+        throw Error(errc::kConnectionFailed,
                     "append to \"" + stream_id +
                         "\": connection to PostgreSQL lost before COMMIT; nothing was written");
       }
@@ -398,7 +398,7 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void ThrowIfClosed() const {
-    if (closed_) throw Error(ErrorCode::kAdapterClosed, "PostgreSQL adapter is closed");
+    if (closed_) throw Error(errc::kAdapterClosed, "PostgreSQL adapter is closed");
   }
 
  private:
@@ -420,19 +420,19 @@ class Core : public std::enable_shared_from_this<Core> {
 
   static AppendResult Interpret(const pqxx::result& r, const std::string& stream_id,
                                 int64_t expected) {
-    if (r.empty()) throw Error(ErrorCode::kStorageFailed, "append_events returned no row");
+    if (r.empty()) throw Error(errc::kStorageFailed, "append_events returned no row");
     const int status = r[0][0].as<int>();
     const int64_t version = r[0][1].as<int64_t>();
     if (status != 0) {
       CheckVersion(stream_id, expected, version, status == 1);
-      throw Error(ErrorCode::kStorageFailed, "append_events refused an append CheckVersion allows");
+      throw Error(errc::kStorageFailed, "append_events refused an append CheckVersion allows");
     }
     return AppendResult{version, r[0][2].as<uint64_t>(), r[r.size() - 1][2].as<uint64_t>()};
   }
 
   void EnsureListener() {
     std::lock_guard lock(listener_mutex_);
-    if (closed_) throw Error(ErrorCode::kAdapterClosed, "PostgreSQL adapter is closed");
+    if (closed_) throw Error(errc::kAdapterClosed, "PostgreSQL adapter is closed");
     if (!listener_) {
       listener_ =
           std::make_unique<Listener>(pool_, options_.schema, notifier_, options_.poll_interval);

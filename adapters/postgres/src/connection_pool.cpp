@@ -42,10 +42,9 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
     if (options_.on_connect) options_.on_connect(*conn);
     return conn;
   } catch (const pqxx::broken_connection& e) {
-    throw Error(ErrorCode::kConnectionFailed,
-                std::string("cannot connect to PostgreSQL: ") + e.what());
+    throw Error(errc::kConnectionFailed, std::string("cannot connect to PostgreSQL: ") + e.what());
   } catch (const pqxx::failure& e) {
-    throw Error(ErrorCode::kConnectionFailed,
+    throw Error(errc::kConnectionFailed,
                 std::string("cannot set up a PostgreSQL connection: ") + e.what());
   }
 }
@@ -56,7 +55,7 @@ ConnectionPool::Lease ConnectionPool::Acquire(const Context& ctx) {
   if (auto d = ctx.Deadline(); d && *d < until) until = *d;
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (closed_) throw Error(ErrorCode::kAdapterClosed, "PostgreSQL adapter is closed");
+    if (closed_) throw Error(errc::kAdapterClosed, "PostgreSQL adapter is closed");
     while (!idle_.empty()) {
       Idle idle = std::move(idle_.back());
       idle_.pop_back();
@@ -89,9 +88,9 @@ ConnectionPool::Lease ConnectionPool::Acquire(const Context& ctx) {
     if (cv_.wait_until(lock, until) == std::cv_status::timeout && idle_.empty() &&
         open_ >= options_.max_size) {
       ctx.ThrowIfDone();
-      throw Error(ErrorCode::kConnectionFailed, "no PostgreSQL connection available: all " +
-                                                    std::to_string(options_.max_size) +
-                                                    " are in use (acquire timeout)");
+      throw Error(errc::kConnectionFailed, "no PostgreSQL connection available: all " +
+                                               std::to_string(options_.max_size) +
+                                               " are in use (acquire timeout)");
     }
   }
 }

@@ -34,7 +34,7 @@ Listener::Listener(const ConnectionPool& pool, std::string schema,
                    std::chrono::milliseconds retry)
     : pool_(pool), schema_(std::move(schema)), notifier_(std::move(notifier)), retry_(retry) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw Error(ErrorCode::kStorageFailed, "eventfd() failed for the listener");
+  if (wake_fd_ < 0) throw Error(errc::kStorageFailed, "eventfd() failed for the listener");
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
 }
 

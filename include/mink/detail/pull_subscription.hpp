@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "mink/subscription.hpp"
+#include "mink/es/subscription.hpp"
 
 namespace mink::detail {
 
@@ -107,7 +107,7 @@ class PullSubscription final : public Subscription {
       return !batch.events.empty();
     } catch (const Error& e) {
       // Transient failure (e.g. a lost connection): report and retry at the next wake-up.
-      if (e.code() == ErrorCode::kAdapterClosed) Close();
+      if (e.code() == errc::kAdapterClosed) Close();
       if (options_.on_error) options_.on_error(e);
       return false;
     }

@@ -17,7 +17,7 @@ inline std::array<uint8_t, 32> Sha256(std::string_view data) {
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
       len != digest.size()) {
-    throw Error(ErrorCode::kUnknown, "SHA-256 failed");
+    throw Error(errc::kUnknown, "SHA-256 failed");
   }
   return digest;
 }

@@ -47,7 +47,7 @@ inline std::string PooledUUID() {
   const uint64_t generation = UuidPoolGeneration().load(std::memory_order_relaxed);
   if (pool.next + 16 > pool.bytes.size() || pool.generation != generation) {
     if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
-      throw Error(ErrorCode::kUnknown, "CSPRNG failure while generating a UUID");
+      throw Error(errc::kUnknown, "CSPRNG failure while generating a UUID");
     }
     pool.next = 0;
     pool.generation = generation;

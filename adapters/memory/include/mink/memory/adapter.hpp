@@ -22,9 +22,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mink/adapter.hpp"
 #include "mink/detail/pull_subscription.hpp"
-#include "mink/stream_id.hpp"
+#include "mink/es/adapter.hpp"
+#include "mink/es/stream_id.hpp"
 #include "mink/uuid.hpp"
 
 namespace mink::memory {
@@ -199,7 +199,7 @@ class Adapter final : public EventStoreAdapter,
     }
     std::shared_ptr<Adapter> Lock() const {
       auto strong = weak_.lock();
-      if (owned_ && !strong) throw Error(ErrorCode::kAdapterClosed, "memory adapter destroyed");
+      if (owned_ && !strong) throw Error(errc::kAdapterClosed, "memory adapter destroyed");
       return strong;
     }
 
@@ -212,7 +212,7 @@ class Adapter final : public EventStoreAdapter,
   const StoredEvent& At(uint64_t position) const { return log_.At(position); }
 
   void ThrowIfClosed() const {
-    if (closed_) throw Error(ErrorCode::kAdapterClosed, "memory adapter is closed");
+    if (closed_) throw Error(errc::kAdapterClosed, "memory adapter is closed");
   }
 
   AppendResult AppendImpl(const Context& ctx, const std::string& stream_id,
@@ -320,7 +320,7 @@ class Adapter final : public EventStoreAdapter,
   static uint64_t RandomSeed() {
     std::array<uint8_t, 8> b{};
     if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-      throw Error(ErrorCode::kUnknown, "CSPRNG failure while seeding the memory adapter");
+      throw Error(errc::kUnknown, "CSPRNG failure while seeding the memory adapter");
     }
     uint64_t v = 0;
     for (uint8_t x : b) v = (v << 8) | x;

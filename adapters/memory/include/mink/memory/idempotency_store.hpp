@@ -12,7 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "mink/idempotency_store.hpp"
+#include "mink/idempotency/store.hpp"
 
 namespace mink::memory {
 
@@ -104,7 +104,7 @@ class IdempotencyStore final : public mink::IdempotencyStore {
     ValidateIdempotencyKey(key);
   }
   void ThrowIfClosed() const {
-    if (closed_) throw Error(ErrorCode::kAdapterClosed, "idempotency store is closed");
+    if (closed_) throw Error(errc::kAdapterClosed, "idempotency store is closed");
   }
 
   int64_t CleanupLocked(std::chrono::system_clock::duration older_than) {

@@ -41,7 +41,7 @@
 
 #include <pqxx/transaction>
 
-#include "mink/adapter.hpp"
+#include "mink/es/adapter.hpp"
 #include "mink/postgres/connection_pool.hpp"
 
 namespace mink::postgres {

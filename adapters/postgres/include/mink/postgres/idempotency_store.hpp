@@ -32,7 +32,7 @@
 
 #include <pqxx/pqxx>  // exec_params, work, result
 
-#include "mink/idempotency_store.hpp"
+#include "mink/idempotency/store.hpp"
 #include "mink/postgres/adapter.hpp"
 #include "mink/postgres/connection_pool.hpp"
 #include "mink/postgres/schema.hpp"
@@ -203,14 +203,14 @@ class IdempotencyStore final : public mink::IdempotencyStore {
       return result;
     } catch (const pqxx::broken_connection& e) {
       lease.MarkBroken();
-      throw Error(ErrorCode::kConnectionFailed,
+      throw Error(errc::kConnectionFailed,
                   std::string("idempotency store lost its connection: ") + e.what());
     } catch (const pqxx::sql_error& e) {
-      throw Error(ErrorCode::kStorageFailed, std::string("idempotency store: ") + e.what());
+      throw Error(errc::kStorageFailed, std::string("idempotency store: ") + e.what());
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Error(ErrorCode::kStorageFailed, std::string("idempotency store: ") + e.what());
+      throw Error(errc::kStorageFailed, std::string("idempotency store: ") + e.what());
     }
   }
 

@@ -35,7 +35,7 @@ inline bool IsValidIdentifier(std::string_view name) noexcept {
 // Throws Error(kInvalidSchemaName) unless IsValidIdentifier(name).
 inline void ValidateSchemaName(std::string_view name) {
   if (!IsValidIdentifier(name)) {
-    throw Error(ErrorCode::kInvalidSchemaName,
+    throw Error(errc::kInvalidSchemaName,
                 "invalid schema name \"" + std::string(name) +
                     "\": must match ^[a-zA-Z_][a-zA-Z0-9_]*$ and be at most 63 characters");
   }

@@ -33,7 +33,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "mink/metrics.hpp"
+#include "mink/middleware/metrics.hpp"
 
 namespace mink::prometheus {
 
@@ -48,7 +48,7 @@ class CommandMetrics final : public MetricsRecorder {
   explicit CommandMetrics(std::shared_ptr<::prometheus::Registry> registry,
                           CommandMetricsOptions options = {})
       : registry_(std::move(registry)), options_(std::move(options)) {
-    if (!registry_) throw Error(ErrorCode::kInvalidArgument, "CommandMetrics needs a registry");
+    if (!registry_) throw Error(errc::kInvalidArgument, "CommandMetrics needs a registry");
     const std::string& ns = options_.namespace_name;
     const std::string prefix = ns.empty() ? "" : ns + "_";
     total_ = &::prometheus::BuildCounter()

@@ -1,4 +1,4 @@
-// mink/aggregate_handler.hpp — NewAggregateHandler: load an aggregate, run the command, save.
+// mink/cqrs/aggregate_handler.hpp — NewAggregateHandler: load an aggregate, run the command, save.
 //
 //   bus.Register(mink::NewAggregateHandler<AddItem, Order>(
 //       store,
@@ -31,11 +31,11 @@
 #include <utility>
 #include <vector>
 
-#include "mink/aggregate.hpp"
-#include "mink/command.hpp"
-#include "mink/command_handler.hpp"
-#include "mink/command_result.hpp"
-#include "mink/event_store.hpp"
+#include "mink/cqrs/command.hpp"
+#include "mink/cqrs/command_result.hpp"
+#include "mink/cqrs/handler.hpp"
+#include "mink/es/aggregate.hpp"
+#include "mink/es/event_store.hpp"
 
 namespace mink {
 
@@ -53,16 +53,16 @@ class AggregateHandler final : public CommandHandler {
  public:
   explicit AggregateHandler(AggregateHandlerConfig<C, A> config) : config_(std::move(config)) {
     if (config_.store == nullptr) {
-      throw Error(ErrorCode::kInvalidArgument, "AggregateHandler needs an EventStore");
+      throw Error(errc::kInvalidArgument, "AggregateHandler needs an EventStore");
     }
     if (!config_.executor) {
-      throw Error(ErrorCode::kInvalidArgument, "AggregateHandler needs an executor");
+      throw Error(errc::kInvalidArgument, "AggregateHandler needs an executor");
     }
     if (!config_.aggregate_id) {
       if constexpr (AggregateCommand<C>) {
         config_.aggregate_id = [](const C& cmd) { return std::string(cmd.AggregateID()); };
       } else {
-        throw Error(ErrorCode::kInvalidArgument,
+        throw Error(errc::kInvalidArgument,
                     "AggregateHandler for a command without AggregateID() needs aggregate_id");
       }
     }
@@ -71,7 +71,7 @@ class AggregateHandler final : public CommandHandler {
         config_.factory = [](std::string id) { return std::make_unique<A>(std::move(id)); };
       } else {
         throw Error(
-            ErrorCode::kInvalidArgument,
+            errc::kInvalidArgument,
             "AggregateHandler needs a factory for an aggregate without an (id) constructor");
       }
     }
@@ -82,17 +82,17 @@ class AggregateHandler final : public CommandHandler {
   CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
     const C* cmd = command.Get<C>();
     if (cmd == nullptr) {
-      return NewErrorResult(Error(ErrorCode::kInvalidArgument,
-                                  "expected command type \"" + std::string(C::kCommandType) +
-                                      "\", got a different C++ type named \"" +
-                                      std::string(command.CommandType()) + "\""));
+      return NewErrorResult(
+          Error(errc::kInvalidArgument, "expected command type \"" + std::string(C::kCommandType) +
+                                            "\", got a different C++ type named \"" +
+                                            std::string(command.CommandType()) + "\""));
     }
     try {
       std::string id = config_.aggregate_id(*cmd);
       const bool is_new = id.empty();
       if (is_new) {
         if (!config_.new_id) {
-          return NewErrorResult(Error(ErrorCode::kInvalidArgument,
+          return NewErrorResult(Error(errc::kInvalidArgument,
                                       "command \"" + std::string(C::kCommandType) +
                                           "\" has no aggregate ID and no ID generator is set"));
         }
@@ -100,8 +100,7 @@ class AggregateHandler final : public CommandHandler {
       }
       std::unique_ptr<A> aggregate = config_.factory(std::move(id));
       if (!aggregate) {
-        return NewErrorResult(
-            Error(ErrorCode::kInvalidArgument, "aggregate factory returned null"));
+        return NewErrorResult(Error(errc::kInvalidArgument, "aggregate factory returned null"));
       }
       if (!is_new) config_.store->LoadAggregate(ctx, *aggregate);
       config_.executor(ctx, *aggregate, *cmd);

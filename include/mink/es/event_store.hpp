@@ -1,4 +1,4 @@
-// mink/event_store.hpp — the EventStore: typed events and aggregates over an adapter.
+// mink/es/event_store.hpp — the EventStore: typed events and aggregates over an adapter.
 //
 // Append pipeline (order is part of the contract):
 //   merge metadata (explicit > Context IDs) -> serialize -> stamp $schema_version (when an
@@ -28,13 +28,13 @@
 #include <spdlog/sinks/null_sink.h>
 #include <nlohmann/json.hpp>
 
-#include "mink/adapter.hpp"
-#include "mink/aggregate.hpp"
 #include "mink/context.hpp"
-#include "mink/event.hpp"
-#include "mink/event_registry.hpp"
-#include "mink/stream_id.hpp"
-#include "mink/versioning.hpp"
+#include "mink/es/adapter.hpp"
+#include "mink/es/aggregate.hpp"
+#include "mink/es/event.hpp"
+#include "mink/es/event_registry.hpp"
+#include "mink/es/stream_id.hpp"
+#include "mink/es/upcasting.hpp"
 
 namespace mink {
 
@@ -60,7 +60,7 @@ class EventStore {
  public:
   explicit EventStore(std::shared_ptr<EventStoreAdapter> adapter, EventStoreOptions options = {})
       : adapter_(std::move(adapter)), options_(std::move(options)) {
-    if (!adapter_) throw Error(ErrorCode::kInvalidArgument, "EventStore needs an adapter");
+    if (!adapter_) throw Error(errc::kInvalidArgument, "EventStore needs an adapter");
     if (!options_.logger) {
       options_.logger =
           std::make_shared<spdlog::logger>("mink", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -138,7 +138,7 @@ class EventStore {
     ctx.ThrowIfDone();
     ValidateStreamID(stream_id);
     if (from_version < 0) {
-      throw Error(ErrorCode::kInvalidVersion,
+      throw Error(errc::kInvalidVersion,
                   "from_version must be >= 0, got " + std::to_string(from_version));
     }
     return adapter_->Load(ctx, std::string(stream_id), from_version);
@@ -177,7 +177,7 @@ class EventStore {
     const auto& uncommitted = aggregate.UncommittedEvents();
     if (uncommitted.empty()) return;
     if (aggregate.AggregateID().empty()) {
-      throw Error(ErrorCode::kEmptyStreamID,
+      throw Error(errc::kEmptyStreamID,
                   "aggregate of type \"" + aggregate.AggregateType() + "\" has an empty ID");
     }
     const std::string stream = BuildStreamID(aggregate.AggregateType(), aggregate.AggregateID());
@@ -227,7 +227,7 @@ class EventStore {
   std::unique_ptr<Subscription> SubscribeCategory(const Context& ctx, std::string_view category,
                                                   uint64_t from_position,
                                                   const SubscriptionOptions& options = {}) {
-    if (category.empty()) throw Error(ErrorCode::kInvalidArgument, "category is empty");
+    if (category.empty()) throw Error(errc::kInvalidArgument, "category is empty");
     return Subscriptions().SubscribeCategory(ctx, std::string(category), from_position, options);
   }
 
@@ -243,7 +243,7 @@ class EventStore {
 
  private:
   static void ValidateStreamID(std::string_view stream_id) {
-    if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
+    if (stream_id.empty()) throw Error(errc::kEmptyStreamID, "stream ID is empty");
   }
 
   AppendResult AppendSpan(const Context& ctx, std::string_view stream_id,
@@ -251,7 +251,7 @@ class EventStore {
                           const Metadata& metadata) {
     ctx.ThrowIfDone();
     ValidateStreamID(stream_id);
-    if (events.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
+    if (events.empty()) throw Error(errc::kNoEvents, "no events to append");
     ValidateExpectedVersion(expected_version);
     return adapter_->Append(ctx, std::string(stream_id), PrepareRecords(ctx, events, metadata),
                             expected_version);
@@ -260,8 +260,7 @@ class EventStore {
   SubscriptionAdapter& Subscriptions() const {
     auto* subs = Capability<SubscriptionAdapter>();
     if (subs == nullptr) {
-      throw Error(ErrorCode::kSubscriptionNotSupported,
-                  "the adapter does not support subscriptions");
+      throw Error(errc::kSubscriptionNotSupported, "the adapter does not support subscriptions");
     }
     return *subs;
   }

@@ -1,4 +1,5 @@
-// mink/metrics.hpp — MetricsRecorder, the seam for command metrics, and MetricsMiddleware.
+// mink/middleware/metrics.hpp — MetricsRecorder, the seam for command metrics, and
+// MetricsMiddleware.
 //
 // The core only defines the interface; mink::prometheus::CommandMetrics (target
 // mink::prometheus) implements it with prometheus-cpp. For every dispatch that reaches it,
@@ -17,7 +18,7 @@
 #include <string_view>
 #include <utility>
 
-#include "mink/middleware.hpp"
+#include "mink/middleware/pipeline.hpp"
 
 namespace mink {
 
@@ -36,7 +37,7 @@ class MetricsRecorder {
 using MetricsCollector = MetricsRecorder;
 
 inline Middleware MetricsMiddleware(std::shared_ptr<MetricsRecorder> recorder) {
-  if (!recorder) throw Error(ErrorCode::kInvalidArgument, "MetricsMiddleware needs a recorder");
+  if (!recorder) throw Error(errc::kInvalidArgument, "MetricsMiddleware needs a recorder");
   return [recorder = std::move(recorder)](const Context& ctx, const AnyCommand& command,
                                           Next next) -> CommandResult {
     const std::string_view type = command.CommandType();

@@ -1,4 +1,4 @@
-// mink/id_middleware.hpp — correlation, causation and tenant IDs for the dispatch context.
+// mink/middleware/ids.hpp — correlation, causation and tenant IDs for the dispatch context.
 //
 // These middleware put IDs on the Context the handler receives. EventStore copies a Context's
 // correlation / causation / user / tenant IDs into the metadata of every event appended with
@@ -26,9 +26,9 @@
 #include <string>
 #include <utility>
 
-#include "mink/command_errors.hpp"
+#include "mink/cqrs/errors.hpp"
 #include "mink/detail/uuid_pool.hpp"
-#include "mink/middleware.hpp"
+#include "mink/middleware/pipeline.hpp"
 
 namespace mink {
 

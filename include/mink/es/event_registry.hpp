@@ -1,4 +1,4 @@
-// mink/event_registry.hpp — maps stored type names to C++ event types.
+// mink/es/event_registry.hpp — maps stored type names to C++ event types.
 //
 // RegisterEvents<A, B, ...>() teaches the registry how to decode A and B. Registering the same
 // type twice is harmless; registering two C++ types under one type name is a kInvalidArgument
@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/event.hpp"
+#include "mink/es/event.hpp"
 
 namespace mink {
 
@@ -74,11 +74,11 @@ class EventRegistry {
   template <DecodableEventType T>
   void RegisterOne() {
     std::string name(T::kEventType);
-    if (name.empty()) throw Error(ErrorCode::kInvalidArgument, "event type name is empty");
+    if (name.empty()) throw Error(errc::kInvalidArgument, "event type name is empty");
     auto [it, inserted] = entries_.try_emplace(
         name, Entry{&typeid(T), [](const nlohmann::json& j) { return Event(j.get<T>()); }});
     if (!inserted && *it->second.type != typeid(T)) {
-      throw Error(ErrorCode::kInvalidArgument,
+      throw Error(errc::kInvalidArgument,
                   "event type name \"" + name + "\" is already registered for another C++ type");
     }
   }

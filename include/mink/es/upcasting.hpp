@@ -1,4 +1,4 @@
-// mink/versioning.hpp — event schema versions and upcasting.
+// mink/es/upcasting.hpp — event schema versions and upcasting.
 //
 // Events are stamped with "$schema_version" in their metadata when an UpcasterChain is
 // configured (missing means version 1). On load, the chain upgrades stored JSON step by step
@@ -28,8 +28,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/error.hpp"
-#include "mink/metadata.hpp"
+#include "mink/es/errors.hpp"
+#include "mink/es/metadata.hpp"
 
 namespace mink {
 
@@ -87,19 +87,19 @@ std::shared_ptr<const Upcaster> MakeUpcaster(std::string event_type, int from, i
 class UpcasterChain {
  public:
   void Register(std::shared_ptr<const Upcaster> upcaster) {
-    if (!upcaster) throw Error(ErrorCode::kInvalidUpcaster, "upcaster is null");
+    if (!upcaster) throw Error(errc::kInvalidUpcaster, "upcaster is null");
     const std::string type = upcaster->EventType();
     const int from = upcaster->FromVersion();
     const int to = upcaster->ToVersion();
     if (from < 1 || to != from + 1) {
-      throw Error(ErrorCode::kInvalidUpcaster,
-                  "upcaster for \"" + type + "\" must go from v(N>=1) to v(N+1), got v" +
-                      std::to_string(from) + " -> v" + std::to_string(to));
+      throw Error(errc::kInvalidUpcaster, "upcaster for \"" + type +
+                                              "\" must go from v(N>=1) to v(N+1), got v" +
+                                              std::to_string(from) + " -> v" + std::to_string(to));
     }
     std::unique_lock lock(mutex_);
     auto [it, inserted] = by_type_[type].try_emplace(from, std::move(upcaster));
     if (!inserted) {
-      throw Error(ErrorCode::kInvalidUpcaster,
+      throw Error(errc::kInvalidUpcaster,
                   "duplicate upcaster for \"" + type + "\" from v" + std::to_string(from));
     }
   }
@@ -112,7 +112,7 @@ class UpcasterChain {
       int expect = 1;
       for (const auto& [from, up] : steps) {
         if (from != expect) {
-          throw UpcastError(ErrorCode::kSchemaVersionGap, type, expect,
+          throw UpcastError(errc::kSchemaVersionGap, type, expect,
                             "no upcaster from v" + std::to_string(expect));
         }
         expect = up->ToVersion();
@@ -150,14 +150,14 @@ class UpcasterChain {
     while (current < latest) {
       auto step = it->second.find(current);
       if (step == it->second.end()) {
-        throw UpcastError(ErrorCode::kSchemaVersionGap, type, current,
+        throw UpcastError(errc::kSchemaVersionGap, type, current,
                           "no upcaster from v" + std::to_string(current) + " (latest is v" +
                               std::to_string(latest) + ")");
       }
       try {
         data = step->second->Upcast(std::move(data), metadata);
       } catch (const std::exception& e) {
-        throw UpcastError(ErrorCode::kUpcastFailed, type, current, e.what());
+        throw UpcastError(errc::kUpcastFailed, type, current, e.what());
       }
       current = step->second->ToVersion();
     }

@@ -1,4 +1,4 @@
-// mink/version.hpp — expected-version constants and the optimistic-concurrency rule.
+// mink/es/version.hpp — expected-version constants and the optimistic-concurrency rule.
 //
 // Every adapter applies CheckVersion under its own lock or transaction, so all adapters agree
 // (tests/conformance checks it):
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "mink/error.hpp"
+#include "mink/es/errors.hpp"
 
 namespace mink {
 
@@ -24,7 +24,7 @@ inline constexpr int64_t StreamExists = -2;
 // Throws InvalidVersion for an expected version below StreamExists.
 inline void ValidateExpectedVersion(int64_t expected) {
   if (expected < StreamExists) {
-    throw Error(ErrorCode::kInvalidVersion,
+    throw Error(errc::kInvalidVersion,
                 "invalid expected version " + std::to_string(expected) +
                     " (use AnyVersion, NoStream, StreamExists or a version >= 1)");
   }

@@ -1,4 +1,4 @@
-// mink/event.hpp — typed events and the type-erased mink::Event.
+// mink/es/event.hpp — typed events and the type-erased mink::Event.
 //
 // An event type is a plain struct with a static type name and nlohmann JSON conversions:
 //
@@ -29,8 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/error.hpp"
-#include "mink/stored_event.hpp"
+#include "mink/es/errors.hpp"
+#include "mink/es/stored_event.hpp"
 
 namespace mink {
 
@@ -94,7 +94,7 @@ class Event {
   template <EventType T>
   const T& As() const {
     if (!Is<T>()) {
-      throw Error(ErrorCode::kEventTypeMismatch,
+      throw Error(errc::kEventTypeMismatch,
                   "event \"" + type_ + "\" is not a " + std::string(T::kEventType));
     }
     return std::any_cast<const T&>(payload_);

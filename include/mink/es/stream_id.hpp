@@ -1,4 +1,4 @@
-// mink/stream_id.hpp — stream identifiers of the form "Category-ID".
+// mink/es/stream_id.hpp — stream identifiers of the form "Category-ID".
 //
 // An aggregate of type "Order" with ID "123" lives in stream "Order-123". The category is the
 // text before the first '-' and is what SubscribeCategory matches.
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "mink/error.hpp"
+#include "mink/es/errors.hpp"
 
 namespace mink {
 
@@ -36,7 +36,7 @@ struct StreamID {
 inline StreamID ParseStreamID(std::string_view s) {
   auto dash = s.find('-');
   if (dash == std::string_view::npos || dash == 0 || dash + 1 == s.size()) {
-    throw Error(ErrorCode::kInvalidStreamID,
+    throw Error(errc::kInvalidStreamID,
                 "invalid stream ID format \"" + std::string(s) + "\", expected 'Category-ID'");
   }
   return StreamID{std::string(s.substr(0, dash)), std::string(s.substr(dash + 1))};

@@ -1,4 +1,4 @@
-// mink/subscription.hpp — a live feed of stored events.
+// mink/es/subscription.hpp — a live feed of stored events.
 //
 // A Subscription is a pull handle: Next(ctx) blocks until the next event is available, the
 // subscription is closed, or ctx is done. It never drops events: a slow consumer only falls
@@ -16,7 +16,7 @@
 #include <optional>
 
 #include "mink/context.hpp"
-#include "mink/stored_event.hpp"
+#include "mink/es/stored_event.hpp"
 
 namespace mink {
 

@@ -1,4 +1,4 @@
-// mink/stored_event.hpp — the records adapters store and return.
+// mink/es/stored_event.hpp — the records adapters store and return.
 //
 // EventRecord is what the EventStore hands an adapter: the type name, the serialized payload
 // (JSON text) and metadata. StoredEvent is a persisted event with its identity, its version
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "mink/metadata.hpp"
+#include "mink/es/metadata.hpp"
 
 namespace mink {
 

@@ -1,4 +1,4 @@
-// mink/middleware.hpp — the command pipeline and its basic built-ins.
+// mink/middleware/pipeline.hpp — the command pipeline and its basic built-ins.
 //
 // A middleware is a plain callable that gets the context, the command and `next` (the rest
 // of the pipeline) and returns the result. It may run code around next, replace the context
@@ -36,11 +36,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "mink/any_command.hpp"
-#include "mink/command_errors.hpp"
-#include "mink/command_handler.hpp"
-#include "mink/command_result.hpp"
 #include "mink/context.hpp"
+#include "mink/cqrs/any_command.hpp"
+#include "mink/cqrs/command_result.hpp"
+#include "mink/cqrs/errors.hpp"
+#include "mink/cqrs/handler.hpp"
 
 namespace mink {
 
@@ -123,7 +123,7 @@ inline Middleware RecoveryMiddleware() {
 // rethrows it). Nothing is formatted for levels the logger does not emit.
 inline Middleware LoggingMiddleware(
     std::shared_ptr<spdlog::logger> logger = spdlog::default_logger()) {
-  if (!logger) throw Error(ErrorCode::kInvalidArgument, "LoggingMiddleware needs a logger");
+  if (!logger) throw Error(errc::kInvalidArgument, "LoggingMiddleware needs a logger");
   return [logger = std::move(logger)](const Context& ctx, const AnyCommand& command,
                                       Next next) -> CommandResult {
     using std::chrono::duration;
@@ -167,7 +167,7 @@ inline Middleware LoggingMiddleware(
 // result returned unchanged: the work it did is reported, never hidden behind a timeout error.
 inline Middleware TimeoutMiddleware(Context::Clock::duration timeout) {
   if (timeout <= Context::Clock::duration::zero()) {
-    throw Error(ErrorCode::kInvalidArgument, "TimeoutMiddleware needs a positive timeout");
+    throw Error(errc::kInvalidArgument, "TimeoutMiddleware needs a positive timeout");
   }
   return [timeout](const Context& ctx, const AnyCommand& command, Next next) {
     return next(ctx.WithTimeout(timeout), command);
@@ -178,8 +178,7 @@ inline Middleware TimeoutMiddleware(Context::Clock::duration timeout) {
 inline Middleware ConditionalMiddleware(std::function<bool(const AnyCommand&)> condition,
                                         Middleware middleware) {
   if (!condition || !middleware) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "ConditionalMiddleware needs a condition and a middleware");
+    throw Error(errc::kInvalidArgument, "ConditionalMiddleware needs a condition and a middleware");
   }
   return [condition = std::move(condition), middleware = std::move(middleware)](
              const Context& ctx, const AnyCommand& command, Next next) {

@@ -1,4 +1,4 @@
-// mink/metadata.hpp — per-event metadata: correlation, causation, user, tenant, custom keys.
+// mink/es/metadata.hpp — per-event metadata: correlation, causation, user, tenant, custom keys.
 //
 // A value type; the With* builders return a modified copy. Custom keys starting with '$' are
 // reserved for mink itself ($schema_version, and later the field-encryption markers); user
@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/error.hpp"
+#include "mink/es/errors.hpp"
 
 namespace mink {
 
@@ -45,7 +45,7 @@ struct Metadata {
   // Sets a user custom key. Throws kInvalidArgument for an empty or '$'-prefixed key.
   void SetCustom(std::string key, std::string value) {
     if (key.empty() || key.front() == '$') {
-      throw Error(ErrorCode::kInvalidArgument,
+      throw Error(errc::kInvalidArgument,
                   "metadata key \"" + key + "\" is empty or reserved ('$' prefix)");
     }
     custom[std::move(key)] = std::move(value);

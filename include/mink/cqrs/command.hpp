@@ -1,4 +1,4 @@
-// mink/command.hpp — commands: the write side's "please do X".
+// mink/cqrs/command.hpp — commands: the write side's "please do X".
 //
 // A command is a plain struct with a static type name and a Validate() that throws (usually a
 // mink::ValidationError) when the command is not acceptable. Deriving from CommandBase gives
@@ -32,7 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/command_errors.hpp"
+#include "mink/cqrs/errors.hpp"
 
 namespace mink {
 

@@ -1,4 +1,4 @@
-// mink/adapter.hpp — what a storage adapter implements.
+// mink/es/adapter.hpp — what a storage adapter implements.
 //
 // EventStoreAdapter is the required interface. Optional capabilities are separate interfaces an
 // adapter may also implement; callers discover them with AdapterCapability<T>(adapter), the C++
@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "mink/context.hpp"
-#include "mink/stored_event.hpp"
-#include "mink/subscription.hpp"
-#include "mink/version.hpp"
+#include "mink/es/stored_event.hpp"
+#include "mink/es/subscription.hpp"
+#include "mink/es/version.hpp"
 
 namespace mink {
 
@@ -92,8 +92,8 @@ class TransactionalAdapter {
 inline void ValidateAppend(const Context& ctx, const std::string& stream_id,
                            const std::vector<EventRecord>& records, int64_t expected_version) {
   ctx.ThrowIfDone();
-  if (stream_id.empty()) throw Error(ErrorCode::kEmptyStreamID, "stream ID is empty");
-  if (records.empty()) throw Error(ErrorCode::kNoEvents, "no events to append");
+  if (stream_id.empty()) throw Error(errc::kEmptyStreamID, "stream ID is empty");
+  if (records.empty()) throw Error(errc::kNoEvents, "no events to append");
   ValidateExpectedVersion(expected_version);
 }
 

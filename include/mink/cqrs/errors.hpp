@@ -1,4 +1,4 @@
-// mink/command_errors.hpp — the typed errors of the command bus.
+// mink/cqrs/errors.hpp — the typed errors of the command bus.
 //
 // Each derives from mink::Error and carries an ErrorCode, so callers branch on e.code() the way
 // go-mink callers use errors.Is, and catch the typed class when they need its fields:
@@ -20,10 +20,17 @@
 
 namespace mink {
 
+namespace errc {
+inline constexpr ErrorCode kValidationFailed{ErrorArea::kCqrs, 1, "ValidationFailed"};
+inline constexpr ErrorCode kHandlerNotFound{ErrorArea::kCqrs, 2, "HandlerNotFound"};
+inline constexpr ErrorCode kHandlerFailed{ErrorArea::kCqrs, 3, "HandlerFailed"};
+inline constexpr ErrorCode kCommandBusClosed{ErrorArea::kCqrs, 4, "CommandBusClosed"};
+}  // namespace errc
+
 class ValidationError : public Error {
  public:
   ValidationError(std::string command_type, std::string field, std::string message)
-      : Error(ErrorCode::kValidationFailed, Describe(command_type, field, message)),
+      : Error(errc::kValidationFailed, Describe(command_type, field, message)),
         command_type_(std::move(command_type)),
         field_(std::move(field)),
         message_(std::move(message)) {}
@@ -53,8 +60,7 @@ class ValidationError : public Error {
 class MultiValidationError : public Error {
  public:
   explicit MultiValidationError(std::string command_type)
-      : Error(ErrorCode::kValidationFailed,
-              "validation failed for command \"" + command_type + "\""),
+      : Error(errc::kValidationFailed, "validation failed for command \"" + command_type + "\""),
         command_type_(std::move(command_type)) {}
 
   void Add(ValidationError error) {
@@ -88,7 +94,7 @@ class MultiValidationError : public Error {
 class HandlerNotFoundError : public Error {
  public:
   explicit HandlerNotFoundError(std::string command_type)
-      : Error(ErrorCode::kHandlerNotFound,
+      : Error(errc::kHandlerNotFound,
               "no handler registered for command type \"" + command_type + "\""),
         command_type_(std::move(command_type)) {}
   const std::string& command_type() const noexcept { return command_type_; }
@@ -104,23 +110,21 @@ class PanicError : public Error {
  public:
   PanicError(std::string command_type, std::string value, std::string command_data,
              std::exception_ptr cause)
-      : Error(ErrorCode::kHandlerFailed,
-              "handler panicked while processing \"" + command_type + "\": " + value),
+      : Error(errc::kHandlerFailed,
+              "handler panicked while processing \"" + command_type + "\": " + value,
+              std::move(cause)),
         command_type_(std::move(command_type)),
         value_(std::move(value)),
-        command_data_(std::move(command_data)),
-        cause_(std::move(cause)) {}
+        command_data_(std::move(command_data)) {}
 
   const std::string& command_type() const noexcept { return command_type_; }
   const std::string& value() const noexcept { return value_; }
   const std::string& command_data() const noexcept { return command_data_; }
-  const std::exception_ptr& cause() const noexcept { return cause_; }
 
  private:
   std::string command_type_;
   std::string value_;
   std::string command_data_;
-  std::exception_ptr cause_;
 };
 
 }  // namespace mink

@@ -1,4 +1,4 @@
-// mink/retry_middleware.hpp — RetryMiddleware: run the rest of the pipeline again on failure.
+// mink/middleware/retry.hpp — RetryMiddleware: run the rest of the pipeline again on failure.
 //
 // A failure is either an exception or an error result; both are retried (as in go-mink) while
 // attempts remain and should_retry(error) agrees. The wait before retry n (n >= 1) is
@@ -11,7 +11,7 @@
 //                                  .initial_delay = 50ms,
 //                                  .should_retry = [](const std::exception_ptr& e) {
 //                                    return mink::ErrorIs(e,
-//                                    mink::ErrorCode::kConcurrencyConflict);
+//                                    mink::errc::kConcurrencyConflict);
 //                                  }}));
 //
 // Retried handlers must be safe to run again (an AggregateHandler is: it reloads).
@@ -23,7 +23,7 @@
 #include <functional>
 #include <utility>
 
-#include "mink/middleware.hpp"
+#include "mink/middleware/pipeline.hpp"
 
 namespace mink {
 
@@ -73,7 +73,7 @@ inline Middleware RetryMiddleware(RetryConfig config = DefaultRetryConfig()) {
       if (config.on_retry) config.on_retry(attempt, wait, error);
       if (!ctx.SleepFor(wait)) {
         ctx.ThrowIfDone();
-        throw Error(ErrorCode::kCancelled, "retry wait ended early");
+        throw Error(errc::kCancelled, "retry wait ended early");
       }
       const double next_delay = static_cast<double>(wait.count()) * config.multiplier;
       delay = next_delay >= static_cast<double>(config.max_delay.count())

@@ -1,4 +1,4 @@
-// mink/idempotency.hpp — IdempotencyMiddleware: a duplicate command runs at most once.
+// mink/idempotency/middleware.hpp — IdempotencyMiddleware: a duplicate command runs at most once.
 //
 //   auto store = std::make_shared<mink::memory::IdempotencyStore>();
 //   bus.Use(mink::TenantMiddleware());   // before: keys are scoped by tenant
@@ -45,46 +45,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include "mink/any_command.hpp"
-#include "mink/command_result.hpp"
 #include "mink/context.hpp"
+#include "mink/cqrs/any_command.hpp"
+#include "mink/cqrs/command_result.hpp"
 #include "mink/detail/sha256.hpp"
-#include "mink/idempotency_store.hpp"
-#include "mink/middleware.hpp"
+#include "mink/idempotency/errors.hpp"
+#include "mink/idempotency/store.hpp"
+#include "mink/middleware/pipeline.hpp"
 
 namespace mink {
-
-// A duplicate was answered from the store: kCommandAlreadyProcessed (a cached failure) or
-// kCommandInProgress (another dispatch holds the key).
-class IdempotencyReplayError : public Error {
- public:
-  IdempotencyReplayError(ErrorCode code, std::string key, std::string message)
-      : Error(code, "command already processed with key \"" + key + "\": " + message),
-        key_(std::move(key)),
-        message_(std::move(message)) {}
-  const std::string& key() const noexcept { return key_; }
-  const std::string& message() const noexcept { return message_; }
-
- private:
-  std::string key_;
-  std::string message_;
-};
-
-// The idempotency machinery itself failed (store unreachable, result not serializable).
-class IdempotencyError : public Error {
- public:
-  IdempotencyError(std::string key, std::string operation, const std::string& cause)
-      : Error(ErrorCode::kIdempotencyFailed,
-              "idempotency " + operation + " failed for key \"" + key + "\": " + cause),
-        key_(std::move(key)),
-        operation_(std::move(operation)) {}
-  const std::string& key() const noexcept { return key_; }
-  const std::string& operation() const noexcept { return operation_; }
-
- private:
-  std::string key_;
-  std::string operation_;
-};
 
 // "<CommandType>:<hex16>" over the canonical JSON, or the type-only fallback.
 inline std::string GenerateIdempotencyKey(const AnyCommand& command) {
@@ -174,7 +143,7 @@ inline CommandResult IdempotencyRecordToResult(
     const std::function<nlohmann::json(const std::string&)>& deserialize = {}) {
   if (!record.success) {
     return NewErrorResult(
-        IdempotencyReplayError(ErrorCode::kCommandAlreadyProcessed, record.key,
+        IdempotencyReplayError(errc::kCommandAlreadyProcessed, record.key,
                                record.error.empty() ? std::string("unknown error") : record.error));
   }
   CommandResult result = NewSuccessResult(record.aggregate_id, record.version);
@@ -187,7 +156,7 @@ inline CommandResult IdempotencyRecordToResult(
 
 inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
   if (!config.store) {
-    throw Error(ErrorCode::kInvalidArgument, "IdempotencyMiddleware needs a store");
+    throw Error(errc::kInvalidArgument, "IdempotencyMiddleware needs a store");
   }
   if (!config.key_func) config.key_func = GetIdempotencyKey;
   if (!config.scope) {
@@ -226,14 +195,14 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
           return IdempotencyRecordToResult(*rec, cfg->result_deserializer);
         } catch (const std::exception& e) {
           // The command did run: report the broken replay, never run it again.
-          return NewErrorResult(IdempotencyError(key, "replay", e.what()));
+          return NewErrorResult(IdempotencyError(key, "replay", std::current_exception()));
         }
       }
       return NewErrorResult(
-          IdempotencyReplayError(ErrorCode::kCommandInProgress, key, "command in progress"));
+          IdempotencyReplayError(errc::kCommandInProgress, key, "command in progress"));
     };
-    auto absorb = [&](const char* operation, const std::exception& e) {
-      IdempotencyError error(key, operation, e.what());
+    auto absorb = [&](const char* operation) {
+      IdempotencyError error(key, operation, std::current_exception());
       if (cfg->fail_closed) throw error;
       cfg->on_error(error);
     };
@@ -246,8 +215,8 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
     } catch (const IdempotencyError&) {
       throw;
     } catch (const Error& e) {
-      if (e.code() == ErrorCode::kCancelled || e.code() == ErrorCode::kDeadlineExceeded) throw;
-      absorb("lookup", e);  // fail-open: run without the guarantee
+      if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
+      absorb("lookup");  // fail-open: run without the guarantee
       return next(ctx, command);
     }
     if (!reserved) {
@@ -255,8 +224,8 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
       try {
         return replay_or_in_progress(store.Get(ctx, key));
       } catch (const Error& e) {
-        if (e.code() == ErrorCode::kCancelled || e.code() == ErrorCode::kDeadlineExceeded) throw;
-        cfg->on_error(IdempotencyError(key, "lookup", e.what()));
+        if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
+        cfg->on_error(IdempotencyError(key, "lookup", std::current_exception()));
         return replay_or_in_progress(std::nullopt);
       }
     }
@@ -269,14 +238,14 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
       try {
         store.Delete(bookkeeping, key);
       } catch (const std::exception& e) {
-        cfg->on_error(IdempotencyError(key, "release", e.what()));
+        cfg->on_error(IdempotencyError(key, "release", std::current_exception()));
       }
     };
     auto record_outcome = [&](IdempotencyRecord record) {
       try {
         store.Store(bookkeeping, record);
       } catch (const std::exception& e) {
-        IdempotencyError error(key, "store", e.what());
+        IdempotencyError error(key, "store", std::current_exception());
         cfg->on_error(error);
         if (!cfg->fail_closed) release();
       }
@@ -315,7 +284,7 @@ inline Middleware IdempotencyMiddleware(IdempotencyConfig config) {
     try {
       r.response = cfg->result_serializer(result);
     } catch (const std::exception& e) {
-      cfg->on_error(IdempotencyError(key, "serialize result", e.what()));
+      cfg->on_error(IdempotencyError(key, "serialize result", std::current_exception()));
       if (!cfg->fail_closed) release();
       return result;
     }

@@ -1,4 +1,4 @@
-// mink/command_result.hpp — what a command handler reports.
+// mink/cqrs/command_result.hpp — what a command handler reports.
 //
 // Failure has two channels, as in go-mink's (CommandResult, error):
 //   * Dispatch throws (the Go `error`): bus closed, handler not found, validation, a handler
@@ -8,7 +8,7 @@
 //     concurrency conflict.
 // `error` keeps the original exception, so its dynamic type and mink ErrorCode survive:
 //
-//   if (result.HasError(mink::ErrorCode::kConcurrencyConflict)) { ... }
+//   if (result.HasError(mink::errc::kConcurrencyConflict)) { ... }
 //   result.ThrowIfError();            // rethrows the original exception
 //
 // CommandResult is a value type; copies are independent (the exception object is shared
@@ -24,39 +24,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/error.hpp"
-#include "mink/event.hpp"
+#include "mink/es/errors.hpp"
+#include "mink/es/event.hpp"
 
 namespace mink {
-
-// The mink ErrorCode of an exception (kUnknown for a non-mink one), nullopt for no exception.
-inline std::optional<ErrorCode> ErrorCodeOf(const std::exception_ptr& error) {
-  if (!error) return std::nullopt;
-  try {
-    std::rethrow_exception(error);
-  } catch (const Error& e) {
-    return e.code();
-  } catch (...) {
-    return ErrorCode::kUnknown;
-  }
-}
-
-// True when `error` is a mink::Error with `code` (go-mink's errors.Is).
-inline bool ErrorIs(const std::exception_ptr& error, ErrorCode code) {
-  return ErrorCodeOf(error) == code;
-}
-
-// what() of an exception, "unknown exception" for a non-std one, "" for no exception.
-inline std::string ErrorMessage(const std::exception_ptr& error) {
-  if (!error) return {};
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 struct CommandResult {
   bool success = false;

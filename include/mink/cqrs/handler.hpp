@@ -1,4 +1,4 @@
-// mink/command_handler.hpp — the handlers a CommandBus routes commands to.
+// mink/cqrs/handler.hpp — the handlers a CommandBus routes commands to.
 //
 // Three ways to write one:
 //   * a struct deriving from CommandHandler (CommandType() + Handle(ctx, AnyCommand));
@@ -25,10 +25,10 @@
 #include <string_view>
 #include <utility>
 
-#include "mink/any_command.hpp"
-#include "mink/command.hpp"
-#include "mink/command_result.hpp"
 #include "mink/context.hpp"
+#include "mink/cqrs/any_command.hpp"
+#include "mink/cqrs/command.hpp"
+#include "mink/cqrs/command_result.hpp"
 
 namespace mink {
 
@@ -45,8 +45,8 @@ class CommandHandlerFunc final : public CommandHandler {
  public:
   CommandHandlerFunc(std::string command_type, CommandHandlerFn fn)
       : command_type_(std::move(command_type)), fn_(std::move(fn)) {
-    if (command_type_.empty()) throw Error(ErrorCode::kInvalidArgument, "command type is empty");
-    if (!fn_) throw Error(ErrorCode::kInvalidArgument, "handler function is empty");
+    if (command_type_.empty()) throw Error(errc::kInvalidArgument, "command type is empty");
+    if (!fn_) throw Error(errc::kInvalidArgument, "handler function is empty");
   }
   std::string CommandType() const override { return command_type_; }
   CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
@@ -71,16 +71,16 @@ class GenericHandler final : public CommandHandler {
   using Fn = std::function<CommandResult(const Context&, const C&)>;
 
   explicit GenericHandler(Fn fn) : fn_(std::move(fn)) {
-    if (!fn_) throw Error(ErrorCode::kInvalidArgument, "handler function is empty");
+    if (!fn_) throw Error(errc::kInvalidArgument, "handler function is empty");
   }
   std::string CommandType() const override { return std::string(C::kCommandType); }
   CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
     const C* typed = command.Get<C>();
     if (typed == nullptr) {
-      return NewErrorResult(Error(ErrorCode::kInvalidArgument,
-                                  "expected command type \"" + std::string(C::kCommandType) +
-                                      "\", got a different C++ type named \"" +
-                                      std::string(command.CommandType()) + "\""));
+      return NewErrorResult(
+          Error(errc::kInvalidArgument, "expected command type \"" + std::string(C::kCommandType) +
+                                            "\", got a different C++ type named \"" +
+                                            std::string(command.CommandType()) + "\""));
     }
     return fn_(ctx, *typed);
   }

@@ -1,4 +1,4 @@
-// mink/idempotency_store.hpp — where IdempotencyMiddleware remembers processed commands.
+// mink/idempotency/store.hpp — where IdempotencyMiddleware remembers processed commands.
 //
 // A record is either a reservation (status kProcessing: a handler is running the command right
 // now) or a completed result (status kCompleted) that duplicates are answered with. Both expire
@@ -22,7 +22,7 @@
 
 #include "mink/context.hpp"
 #include "mink/error.hpp"
-#include "mink/stored_event.hpp"
+#include "mink/es/stored_event.hpp"
 
 namespace mink {
 
@@ -49,11 +49,11 @@ struct IdempotencyRecord {
 };
 
 inline void ValidateIdempotencyKey(std::string_view key) {
-  if (key.empty()) throw Error(ErrorCode::kInvalidArgument, "idempotency key is empty");
+  if (key.empty()) throw Error(errc::kInvalidArgument, "idempotency key is empty");
   if (key.size() > kMaxIdempotencyKeyLength) {
-    throw Error(ErrorCode::kInvalidArgument, "idempotency key is " + std::to_string(key.size()) +
-                                                 " bytes, over the limit of " +
-                                                 std::to_string(kMaxIdempotencyKeyLength));
+    throw Error(errc::kInvalidArgument, "idempotency key is " + std::to_string(key.size()) +
+                                            " bytes, over the limit of " +
+                                            std::to_string(kMaxIdempotencyKeyLength));
   }
 }
 

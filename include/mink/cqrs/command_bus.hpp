@@ -1,4 +1,5 @@
-// mink/command_bus.hpp — CommandBus: routes each command through the middleware to its handler.
+// mink/cqrs/command_bus.hpp — CommandBus: routes each command through the middleware to its
+// handler.
 //
 //   mink::CommandBus bus;
 //   bus.Use(mink::ValidationMiddleware());
@@ -35,14 +36,14 @@
 #include <utility>
 #include <vector>
 
-#include "mink/any_command.hpp"
-#include "mink/command.hpp"
-#include "mink/command_errors.hpp"
-#include "mink/command_handler.hpp"
-#include "mink/command_result.hpp"
 #include "mink/context.hpp"
+#include "mink/cqrs/any_command.hpp"
+#include "mink/cqrs/command.hpp"
+#include "mink/cqrs/command_result.hpp"
+#include "mink/cqrs/errors.hpp"
+#include "mink/cqrs/handler.hpp"
 #include "mink/detail/uuid_pool.hpp"
-#include "mink/middleware.hpp"
+#include "mink/middleware/pipeline.hpp"
 
 namespace mink {
 
@@ -74,9 +75,9 @@ class CommandBus {
 
   // Routes handler->CommandType() to `handler`, replacing any handler registered for it.
   void Register(std::shared_ptr<CommandHandler> handler) {
-    if (!handler) throw Error(ErrorCode::kInvalidArgument, "cannot register a null handler");
+    if (!handler) throw Error(errc::kInvalidArgument, "cannot register a null handler");
     std::string type = handler->CommandType();
-    if (type.empty()) throw Error(ErrorCode::kInvalidArgument, "handler has an empty command type");
+    if (type.empty()) throw Error(errc::kInvalidArgument, "handler has an empty command type");
     Update([&](State& s) { s.handlers.insert_or_assign(std::move(type), std::move(handler)); });
   }
   void RegisterFunc(std::string command_type, CommandHandlerFn fn) {
@@ -88,7 +89,7 @@ class CommandBus {
   void Use(Ms&&... middleware) {
     std::vector<Middleware> added{Middleware(std::forward<Ms>(middleware))...};
     for (const Middleware& m : added) {
-      if (!m) throw Error(ErrorCode::kInvalidArgument, "cannot use an empty middleware");
+      if (!m) throw Error(errc::kInvalidArgument, "cannot use an empty middleware");
     }
     Update([&](State& s) {
       for (Middleware& m : added) s.middleware.push_back(std::move(m));
@@ -110,7 +111,7 @@ class CommandBus {
   }
 
   CommandResult Dispatch(const Context& ctx, AnyCommand command) {
-    if (!command) throw Error(ErrorCode::kInvalidArgument, "cannot dispatch an empty command");
+    if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
     ctx.ThrowIfDone();
     InFlight in_flight(*this);
     return Run(ctx, std::move(command), in_flight.state());
@@ -129,7 +130,7 @@ class CommandBus {
     std::future<CommandResult> future = promise.get_future();
     std::unique_ptr<InFlight> in_flight;
     try {
-      if (!command) throw Error(ErrorCode::kInvalidArgument, "cannot dispatch an empty command");
+      if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
       in_flight = std::make_unique<InFlight>(*this);
     } catch (...) {
       promise.set_exception(std::current_exception());
@@ -195,7 +196,7 @@ class CommandBus {
   void Close() {
     for (const CommandBus* bus : ActiveOnThisThread()) {
       if (bus == this) {
-        throw Error(ErrorCode::kInvalidArgument,
+        throw Error(errc::kInvalidArgument,
                     "CommandBus::Close called from inside one of its own dispatches");
       }
     }
@@ -250,7 +251,7 @@ class CommandBus {
    public:
     explicit InFlight(CommandBus& bus) : bus_(bus) {
       std::lock_guard lock(bus_.mutex_);
-      if (bus_.closed_) throw Error(ErrorCode::kCommandBusClosed, "command bus is closed");
+      if (bus_.closed_) throw Error(errc::kCommandBusClosed, "command bus is closed");
       ++bus_.in_flight_;
       state_ = bus_.state_;
     }

@@ -1,4 +1,4 @@
-// mink/aggregate.hpp — event-sourced aggregates.
+// mink/es/aggregate.hpp — event-sourced aggregates.
 //
 // An aggregate's state follows from its events. Domain methods check their rules and call
 // Apply(event), which mutates state through ApplyEvent and records the event as uncommitted.
@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "mink/event.hpp"
-#include "mink/stream_id.hpp"
+#include "mink/es/event.hpp"
+#include "mink/es/stream_id.hpp"
 
 namespace mink {
 

@@ -1,4 +1,4 @@
-// mink/any_command.hpp — mink::AnyCommand, one command of any type, as middleware sees it.
+// mink/cqrs/any_command.hpp — mink::AnyCommand, one command of any type, as middleware sees it.
 //
 // Dispatch wraps the typed command in an AnyCommand; middleware and handlers read it through
 // this interface, and typed code gets the command back without casts:
@@ -31,8 +31,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mink/command.hpp"
-#include "mink/error.hpp"
+#include "mink/cqrs/command.hpp"
+#include "mink/es/errors.hpp"
 
 namespace mink {
 
@@ -75,9 +75,8 @@ class AnyCommand {
   template <Command T>
   const T& As() const {
     if (const T* c = Get<T>()) return *c;
-    throw Error(ErrorCode::kInvalidArgument, "expected command type \"" +
-                                                 std::string(T::kCommandType) + "\", got \"" +
-                                                 std::string(holder().Type()) + "\"");
+    throw Error(errc::kInvalidArgument, "expected command type \"" + std::string(T::kCommandType) +
+                                            "\", got \"" + std::string(holder().Type()) + "\"");
   }
 
  private:
@@ -139,7 +138,7 @@ class AnyCommand {
   };
 
   HolderBase& holder() const {
-    if (!holder_) throw Error(ErrorCode::kInvalidArgument, "empty (moved-from) AnyCommand");
+    if (!holder_) throw Error(errc::kInvalidArgument, "empty (moved-from) AnyCommand");
     return *holder_;
   }
 

@@ -1,0 +1,151 @@
+// mink/es/errors.hpp — the event store's error codes and typed errors.
+//
+//   ConcurrencyError            kConcurrencyConflict   expected version did not match
+//   StreamNotFoundError         kStreamNotFound
+//   SerializationError          kSerializationFailed   encoding or decoding a payload
+//   UnregisteredEventTypeError  kUnregisteredEventType strict replay met an unknown type
+//   EventTooLargeError          kEventTooLarge
+//   UpcastError                 kUpcastFailed / kSchemaVersionGap
+//   DomainError                 kDomain                a business rule refused an operation
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "mink/error.hpp"
+
+namespace mink {
+
+namespace errc {
+inline constexpr ErrorCode kConcurrencyConflict{ErrorArea::kEventStore, 1, "ConcurrencyConflict"};
+inline constexpr ErrorCode kStreamNotFound{ErrorArea::kEventStore, 2, "StreamNotFound"};
+inline constexpr ErrorCode kInvalidStreamID{ErrorArea::kEventStore, 3, "InvalidStreamID"};
+inline constexpr ErrorCode kEmptyStreamID{ErrorArea::kEventStore, 4, "EmptyStreamID"};
+inline constexpr ErrorCode kNoEvents{ErrorArea::kEventStore, 5, "NoEvents"};
+inline constexpr ErrorCode kEventTooLarge{ErrorArea::kEventStore, 6, "EventTooLarge"};
+inline constexpr ErrorCode kInvalidVersion{ErrorArea::kEventStore, 7, "InvalidVersion"};
+inline constexpr ErrorCode kUnregisteredEventType{ErrorArea::kEventStore, 8,
+                                                  "UnregisteredEventType"};
+inline constexpr ErrorCode kEventTypeMismatch{ErrorArea::kEventStore, 9, "EventTypeMismatch"};
+inline constexpr ErrorCode kSerializationFailed{ErrorArea::kEventStore, 10, "SerializationFailed"};
+inline constexpr ErrorCode kUpcastFailed{ErrorArea::kEventStore, 11, "UpcastFailed"};
+inline constexpr ErrorCode kSchemaVersionGap{ErrorArea::kEventStore, 12, "SchemaVersionGap"};
+inline constexpr ErrorCode kInvalidUpcaster{ErrorArea::kEventStore, 13, "InvalidUpcaster"};
+inline constexpr ErrorCode kSubscriptionNotSupported{ErrorArea::kEventStore, 14,
+                                                     "SubscriptionNotSupported"};
+inline constexpr ErrorCode kAggregateTypeNotRegistered{ErrorArea::kEventStore, 15,
+                                                       "AggregateTypeNotRegistered"};
+inline constexpr ErrorCode kDomain{ErrorArea::kEventStore, 16, "Domain"};
+}  // namespace errc
+
+// The expected version of a stream did not match its actual version.
+class ConcurrencyError : public Error {
+ public:
+  ConcurrencyError(std::string stream_id, int64_t expected, int64_t actual)
+      : Error(errc::kConcurrencyConflict, "concurrency conflict on stream \"" + stream_id +
+                                              "\": expected version " + std::to_string(expected) +
+                                              ", got " + std::to_string(actual)),
+        stream_id_(std::move(stream_id)),
+        expected_(expected),
+        actual_(actual) {}
+
+  const std::string& stream_id() const noexcept { return stream_id_; }
+  int64_t expected_version() const noexcept { return expected_; }
+  int64_t actual_version() const noexcept { return actual_; }
+
+ private:
+  std::string stream_id_;
+  int64_t expected_;
+  int64_t actual_;
+};
+
+class StreamNotFoundError : public Error {
+ public:
+  explicit StreamNotFoundError(std::string stream_id)
+      : Error(errc::kStreamNotFound, "stream not found: \"" + stream_id + "\""),
+        stream_id_(std::move(stream_id)) {}
+  const std::string& stream_id() const noexcept { return stream_id_; }
+
+ private:
+  std::string stream_id_;
+};
+
+// Encoding or decoding an event payload failed. `operation` is "serialize" or "deserialize".
+class SerializationError : public Error {
+ public:
+  SerializationError(std::string event_type, std::string operation, const std::string& cause)
+      : Error(errc::kSerializationFailed,
+              "failed to " + operation + " event \"" + event_type + "\": " + cause),
+        event_type_(std::move(event_type)),
+        operation_(std::move(operation)) {}
+  const std::string& event_type() const noexcept { return event_type_; }
+  const std::string& operation() const noexcept { return operation_; }
+
+ private:
+  std::string event_type_;
+  std::string operation_;
+};
+
+// A stored event's type has no registered C++ type and strict replay is on.
+class UnregisteredEventTypeError : public Error {
+ public:
+  UnregisteredEventTypeError(std::string stream_id, std::string event_type, int64_t version)
+      : Error(errc::kUnregisteredEventType, "unregistered event type \"" + event_type +
+                                                "\" at version " + std::to_string(version) +
+                                                " of stream \"" + stream_id + "\""),
+        stream_id_(std::move(stream_id)),
+        event_type_(std::move(event_type)),
+        version_(version) {}
+  const std::string& stream_id() const noexcept { return stream_id_; }
+  const std::string& event_type() const noexcept { return event_type_; }
+  int64_t version() const noexcept { return version_; }
+
+ private:
+  std::string stream_id_;
+  std::string event_type_;
+  int64_t version_;
+};
+
+class EventTooLargeError : public Error {
+ public:
+  EventTooLargeError(std::string event_type, std::size_t size, std::size_t limit)
+      : Error(errc::kEventTooLarge, "event \"" + event_type + "\" is " + std::to_string(size) +
+                                        " bytes, over the limit of " + std::to_string(limit)),
+        event_type_(std::move(event_type)),
+        size_(size),
+        limit_(limit) {}
+  const std::string& event_type() const noexcept { return event_type_; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  std::string event_type_;
+  std::size_t size_;
+  std::size_t limit_;
+};
+
+// An upcaster threw, or a chain is missing a step for a stored schema version.
+class UpcastError : public Error {
+ public:
+  UpcastError(ErrorCode code, std::string event_type, int from_version, const std::string& what)
+      : Error(code, "upcasting \"" + event_type + "\" from schema v" +
+                        std::to_string(from_version) + ": " + what),
+        event_type_(std::move(event_type)),
+        from_version_(from_version) {}
+  const std::string& event_type() const noexcept { return event_type_; }
+  int from_version() const noexcept { return from_version_; }
+
+ private:
+  std::string event_type_;
+  int from_version_;
+};
+
+// A business rule refused an operation (thrown by aggregates and handlers).
+class DomainError : public Error {
+ public:
+  explicit DomainError(const std::string& message) : Error(errc::kDomain, message) {}
+};
+
+}  // namespace mink
