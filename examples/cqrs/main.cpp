@@ -186,7 +186,7 @@ int main() {
   try {
     bus.Dispatch(ctx, invalid);
   } catch (const mink::MultiValidationError& e) {
-    std::printf("rejected: %zu validation errors (%s)\n", e.errors().size(), e.what());
+    std::printf("rejected: %zu validation errors (%s)\n", e.Errors().size(), e.what());
   }
 
   // 4. A command without a tenant is refused by TenantMiddleware(required).

@@ -47,7 +47,7 @@ TEST(CommandBus, UnknownTypeThrowsHandlerNotFoundWithoutRunningMiddleware) {
     FAIL() << "expected HandlerNotFoundError";
   } catch (const HandlerNotFoundError& e) {
     EXPECT_EQ(e.code(), errc::kHandlerNotFound);
-    EXPECT_EQ(e.command_type(), "CreateOrder");
+    EXPECT_EQ(e.CommandType(), "CreateOrder");
   }
   EXPECT_TRUE(log.empty());
 }

@@ -120,9 +120,9 @@ TEST(CommandResult, SuccessAndErrorPredicates) {
 TEST(CommandErrors, CarryTheirFieldsAndCodes) {
   ValidationError v("CreateOrder", "CustomerID", "required");
   EXPECT_EQ(v.code(), errc::kValidationFailed);
-  EXPECT_EQ(v.command_type(), "CreateOrder");
-  EXPECT_EQ(v.field(), "CustomerID");
-  EXPECT_EQ(v.message(), "required");
+  EXPECT_EQ(v.CommandType(), "CreateOrder");
+  EXPECT_EQ(v.Field(), "CustomerID");
+  EXPECT_EQ(v.Message(), "required");
   EXPECT_STREQ(
       v.what(),
       "mink: validation failed for command \"CreateOrder\" field \"CustomerID\": required");
@@ -131,7 +131,7 @@ TEST(CommandErrors, CarryTheirFieldsAndCodes) {
 
   HandlerNotFoundError nf("Unknown");
   EXPECT_EQ(nf.code(), errc::kHandlerNotFound);
-  EXPECT_EQ(nf.command_type(), "Unknown");
+  EXPECT_EQ(nf.CommandType(), "Unknown");
 }
 
 TEST(CommandErrors, MultiValidationErrorCollectsFields) {
@@ -140,8 +140,8 @@ TEST(CommandErrors, MultiValidationErrorCollectsFields) {
   EXPECT_NO_THROW(errors.ThrowIfAny());
   errors.AddField("CustomerID", "required");
   errors.AddField("Items", "at least one");
-  ASSERT_EQ(errors.errors().size(), 2u);
-  EXPECT_EQ(errors.errors()[1].field(), "Items");
+  ASSERT_EQ(errors.Errors().size(), 2u);
+  EXPECT_EQ(errors.Errors()[1].Field(), "Items");
   EXPECT_EQ(errors.code(), errc::kValidationFailed);
   EXPECT_NE(std::string(errors.what()).find("2 error(s)"), std::string::npos);
   EXPECT_THROW(errors.ThrowIfAny(), MultiValidationError);

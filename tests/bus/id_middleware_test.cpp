@@ -89,8 +89,8 @@ TEST(TenantMiddleware, ResolverAndRequired) {
     f.bus.Dispatch(Context{}, Order());
     FAIL();
   } catch (const ValidationError& e) {
-    EXPECT_EQ(e.field(), "tenantId");
-    EXPECT_EQ(e.command_type(), "CreateOrder");
+    EXPECT_EQ(e.Field(), "tenantId");
+    EXPECT_EQ(e.CommandType(), "CreateOrder");
   }
 }
 

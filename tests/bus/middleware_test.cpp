@@ -41,8 +41,8 @@ TEST(ValidationMiddleware, InvalidCommandNeverReachesTheHandler) {
     bus.Dispatch(Context{}, CreateOrder{});
     FAIL();
   } catch (const ValidationError& e) {
-    EXPECT_EQ(e.command_type(), "CreateOrder");
-    EXPECT_EQ(e.field(), "CustomerID");
+    EXPECT_EQ(e.CommandType(), "CreateOrder");
+    EXPECT_EQ(e.Field(), "CustomerID");
   }
   EXPECT_EQ(calls, 0);
   EXPECT_TRUE(bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"}).IsSuccess());
@@ -63,7 +63,7 @@ TEST(ValidationMiddleware, NonMinkExceptionFromValidateBecomesAValidationError) 
     bus.Dispatch(Context{}, Picky{});
     FAIL();
   } catch (const ValidationError& e) {
-    EXPECT_EQ(e.message(), "too picky");
+    EXPECT_EQ(e.Message(), "too picky");
   }
 }
 
@@ -76,11 +76,11 @@ TEST(RecoveryMiddleware, StdExceptionBecomesPanicErrorWithTypeWhatAndCommandData
     FAIL();
   } catch (const PanicError& e) {
     EXPECT_EQ(e.code(), errc::kHandlerFailed);
-    EXPECT_EQ(e.command_type(), "Throws");
-    EXPECT_NE(e.value().find("std::out_of_range"), std::string::npos) << e.value();
-    EXPECT_NE(e.value().find("index 9"), std::string::npos);
+    EXPECT_EQ(e.CommandType(), "Throws");
+    EXPECT_NE(e.Value().find("std::out_of_range"), std::string::npos) << e.Value();
+    EXPECT_NE(e.Value().find("index 9"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("Throws"), std::string::npos);
-    EXPECT_EQ(nlohmann::json::parse(e.command_data())["what"], "index 9");
+    EXPECT_EQ(nlohmann::json::parse(e.CommandData())["what"], "index 9");
     EXPECT_THROW(std::rethrow_exception(e.Cause()), std::out_of_range);
   }
 }
@@ -93,7 +93,7 @@ TEST(RecoveryMiddleware, NonStdExceptionIsRecoveredToo) {
     bus.Dispatch(Context{}, Throws{.std_exception = false});
     FAIL();
   } catch (const PanicError& e) {
-    EXPECT_EQ(e.value(), "unknown exception");
+    EXPECT_EQ(e.Value(), "unknown exception");
   }
 }
 

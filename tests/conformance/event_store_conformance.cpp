@@ -100,9 +100,9 @@ TEST_P(EventStoreConformance, NoStreamOnAnExistingStreamIsAConflict) {
     adapter().Append(kCtx, "Order-4", Records(1), NoStream);
     FAIL() << "expected ConcurrencyError";
   } catch (const ConcurrencyError& e) {
-    EXPECT_EQ(e.stream_id(), "Order-4");
-    EXPECT_EQ(e.expected_version(), 0);
-    EXPECT_EQ(e.actual_version(), 2);
+    EXPECT_EQ(e.StreamID(), "Order-4");
+    EXPECT_EQ(e.ExpectedVersion(), 0);
+    EXPECT_EQ(e.ActualVersion(), 2);
   }
   EXPECT_EQ(adapter().Load(kCtx, "Order-4", 0).size(), 2u);
 }
@@ -112,8 +112,8 @@ TEST_P(EventStoreConformance, ExpectingAVersionOfAMissingStreamIsAConflict) {
     adapter().Append(kCtx, "Order-5", Records(1), 5);
     FAIL() << "expected ConcurrencyError";
   } catch (const ConcurrencyError& e) {
-    EXPECT_EQ(e.expected_version(), 5);
-    EXPECT_EQ(e.actual_version(), 0);
+    EXPECT_EQ(e.ExpectedVersion(), 5);
+    EXPECT_EQ(e.ActualVersion(), 0);
   }
   EXPECT_TRUE(adapter().Load(kCtx, "Order-5", 0).empty());
   EXPECT_EQ(CodeOf([&] { adapter().GetStreamInfo(kCtx, "Order-5"); }), errc::kStreamNotFound);
@@ -139,8 +139,8 @@ TEST_P(EventStoreConformance, ExactVersionMustMatch) {
     adapter().Append(kCtx, "Order-8", Records(1), 3);
     FAIL() << "expected ConcurrencyError";
   } catch (const ConcurrencyError& e) {
-    EXPECT_EQ(e.expected_version(), 3);
-    EXPECT_EQ(e.actual_version(), 4);
+    EXPECT_EQ(e.ExpectedVersion(), 3);
+    EXPECT_EQ(e.ActualVersion(), 4);
   }
 }
 

@@ -87,8 +87,8 @@ TEST_F(AggregateTest, AStaleAggregateIsAConflictAndKeepsItsEvents) {
     store.SaveAggregate(ctx, b);
     FAIL();
   } catch (const ConcurrencyError& e) {
-    EXPECT_EQ(e.expected_version(), 1);
-    EXPECT_EQ(e.actual_version(), 2);
+    EXPECT_EQ(e.ExpectedVersion(), 1);
+    EXPECT_EQ(e.ActualVersion(), 2);
   }
   EXPECT_EQ(b.Version(), 1);
   EXPECT_EQ(b.UncommittedEvents().size(), 1u);  // kept for a retry after reloading
@@ -149,9 +149,9 @@ TEST_F(AggregateTest, UnregisteredTypesWarnOnceOrFailUnderStrictReplay) {
     strict.LoadAggregate(ctx, c);
     FAIL();
   } catch (const UnregisteredEventTypeError& e) {
-    EXPECT_EQ(e.event_type(), "LoyaltyPointsGranted");
-    EXPECT_EQ(e.stream_id(), "Order-o6");
-    EXPECT_EQ(e.version(), 2);
+    EXPECT_EQ(e.EventType(), "LoyaltyPointsGranted");
+    EXPECT_EQ(e.StreamID(), "Order-o6");
+    EXPECT_EQ(e.Version(), 2);
   }
 }
 

@@ -78,8 +78,8 @@ TEST_F(EventStoreTest, StrictReplayTurnsUnregisteredTypesIntoTypedErrorsOnEveryL
     strict.Load(ctx, "Order-3s");
     FAIL();
   } catch (const UnregisteredEventTypeError& e) {
-    EXPECT_EQ(e.event_type(), "OrderCancelled");
-    EXPECT_EQ(e.version(), 2);
+    EXPECT_EQ(e.EventType(), "OrderCancelled");
+    EXPECT_EQ(e.Version(), 2);
   }
   EXPECT_THROW(strict.LoadFrom(ctx, "Order-3s", 1), UnregisteredEventTypeError);
   const StoredEvent first = strict.LoadRaw(ctx, "Order-3s", 0).at(0);
@@ -111,9 +111,9 @@ TEST_F(EventStoreTest, OversizeEventsAreRefusedBeforeAnythingIsWritten) {
                  {OrderCreated{"5", "c"}, OrderCreated{"5", std::string(100, 'x')}});
     FAIL();
   } catch (const EventTooLargeError& e) {
-    EXPECT_EQ(e.event_type(), "OrderCreated");
-    EXPECT_EQ(e.limit(), 64u);
-    EXPECT_GT(e.size(), 64u);
+    EXPECT_EQ(e.EventType(), "OrderCreated");
+    EXPECT_EQ(e.Limit(), 64u);
+    EXPECT_GT(e.Size(), 64u);
   }
   EXPECT_TRUE(small.Load(ctx, "Order-5").empty());
 }
@@ -130,8 +130,8 @@ TEST_F(EventStoreTest, AnEventThatFailsToSerializeIsASerializationError) {
     store.Append(ctx, "Order-6", {OrderCreated{"6", "c"}, Unserializable{"\xff\xfe"}});
     FAIL();
   } catch (const SerializationError& e) {
-    EXPECT_EQ(e.event_type(), "Unserializable");
-    EXPECT_EQ(e.operation(), "serialize");
+    EXPECT_EQ(e.EventType(), "Unserializable");
+    EXPECT_EQ(e.Operation(), "serialize");
   }
   EXPECT_TRUE(store.Load(ctx, "Order-6").empty());
 }

@@ -82,8 +82,8 @@ TEST(EventRegistry, JsonThatDoesNotFitIsASerializationError) {
                     nlohmann::json::parse(R"({"sku":"a","quantity":"three","price":2})"));
     FAIL();
   } catch (const SerializationError& e) {
-    EXPECT_EQ(e.event_type(), "ItemAdded");
-    EXPECT_EQ(e.operation(), "deserialize");
+    EXPECT_EQ(e.EventType(), "ItemAdded");
+    EXPECT_EQ(e.Operation(), "deserialize");
   }
 }
 

@@ -74,15 +74,15 @@ TEST(UpcasterChain, AGapIsATypedError) {
     FAIL();
   } catch (const UpcastError& e) {
     EXPECT_EQ(e.code(), errc::kSchemaVersionGap);
-    EXPECT_EQ(e.from_version(), 3 - 1);
+    EXPECT_EQ(e.FromVersion(), 3 - 1);
   }
   try {
     chain.Upcast("Thing", 1, nlohmann::json{{"a", 1}}, {});
     FAIL();
   } catch (const UpcastError& e) {
     EXPECT_EQ(e.code(), errc::kSchemaVersionGap);
-    EXPECT_EQ(e.event_type(), "Thing");
-    EXPECT_EQ(e.from_version(), 2);
+    EXPECT_EQ(e.EventType(), "Thing");
+    EXPECT_EQ(e.FromVersion(), 2);
   }
 }
 
@@ -96,7 +96,7 @@ TEST(UpcasterChain, AFailingUpcasterIsATypedError) {
     FAIL();
   } catch (const UpcastError& e) {
     EXPECT_EQ(e.code(), errc::kUpcastFailed);
-    EXPECT_EQ(e.from_version(), 1);
+    EXPECT_EQ(e.FromVersion(), 1);
   }
 }
 

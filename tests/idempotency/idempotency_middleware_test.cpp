@@ -288,7 +288,7 @@ TEST_F(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNot
 TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
   std::vector<std::string> reported;
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
-  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.operation()); };
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
   Build(config);
   store->fail_reads = true;
   PlaceOrder cmd;
@@ -315,7 +315,7 @@ TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
 TEST_F(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
   std::vector<std::string> reported;
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
-  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.operation()); };
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
   Build(config);
   store->fail_writes = true;
   PlaceOrder cmd;

@@ -278,8 +278,8 @@ TEST(PostgresBadInputTest, EventDataThatIsNotJsonIsASerializationErrorAndWritesN
       adapter->Append(kCtx, "Bad-1", records, AnyVersion);
       FAIL() << "accepted data " << bad;
     } catch (const SerializationError& e) {
-      EXPECT_EQ(e.event_type(), "Broken");
-      EXPECT_EQ(e.operation(), "serialize");
+      EXPECT_EQ(e.EventType(), "Broken");
+      EXPECT_EQ(e.Operation(), "serialize");
     }
   }
   EXPECT_TRUE(adapter->Load(kCtx, "Bad-1", 0).empty());
@@ -303,7 +303,7 @@ TEST(PostgresBadInputTest, ARowWhoseMetadataDoesNotDecodeIsASerializationError) 
     adapter->Load(kCtx, "Rot-1", 0);
     FAIL() << "decoded a corrupt row";
   } catch (const SerializationError& e) {
-    EXPECT_EQ(e.operation(), "deserialize");
+    EXPECT_EQ(e.Operation(), "deserialize");
     EXPECT_NE(std::string(e.what()).find("Rot-1"), std::string::npos);
   }
   EXPECT_THROW(adapter->LoadFromPosition(kCtx, 0, 10), SerializationError);

@@ -45,6 +45,7 @@
 #include "mink/cqrs/errors.hpp"
 #include "mink/cqrs/handler.hpp"
 #include "mink/detail/config.hpp"
+#include "mink/detail/string_hash.hpp"
 #include "mink/middleware/pipeline.hpp"
 
 namespace mink {
@@ -148,14 +149,9 @@ class MINK_API CommandBus {
   bool IsClosed() const;
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   struct State {
-    std::unordered_map<std::string, std::shared_ptr<CommandHandler>, StringHash, std::equal_to<>>
+    std::unordered_map<std::string, std::shared_ptr<CommandHandler>, detail::StringHash,
+                       std::equal_to<>>
         handlers;
     std::vector<Middleware> middleware;
   };

@@ -35,9 +35,9 @@ class ValidationError : public Error {
         field_(std::move(field)),
         message_(std::move(message)) {}
 
-  const std::string& command_type() const noexcept { return command_type_; }
-  const std::string& field() const noexcept { return field_; }  // may be empty
-  const std::string& message() const noexcept { return message_; }
+  const std::string& CommandType() const noexcept { return command_type_; }
+  const std::string& Field() const noexcept { return field_; }  // may be empty
+  const std::string& Message() const noexcept { return message_; }
 
  private:
   static std::string Describe(const std::string& type, const std::string& field,
@@ -68,7 +68,7 @@ class MultiValidationError : public Error {
     summary_ = "mink: validation failed for command \"" + command_type_ +
                "\": " + std::to_string(errors_.size()) + " error(s)";
     for (const ValidationError& e : errors_) {
-      summary_ += e.field().empty() ? "; " + e.message() : "; " + e.field() + ": " + e.message();
+      summary_ += e.Field().empty() ? "; " + e.Message() : "; " + e.Field() + ": " + e.Message();
     }
   }
   void AddField(std::string field, std::string message) {
@@ -79,8 +79,8 @@ class MultiValidationError : public Error {
     if (HasErrors()) throw *this;
   }
 
-  const std::string& command_type() const noexcept { return command_type_; }
-  const std::vector<ValidationError>& errors() const noexcept { return errors_; }
+  const std::string& CommandType() const noexcept { return command_type_; }
+  const std::vector<ValidationError>& Errors() const noexcept { return errors_; }
   const char* what() const noexcept override {
     return summary_.empty() ? Error::what() : summary_.c_str();
   }
@@ -97,7 +97,7 @@ class HandlerNotFoundError : public Error {
       : Error(errc::kHandlerNotFound,
               "no handler registered for command type \"" + command_type + "\""),
         command_type_(std::move(command_type)) {}
-  const std::string& command_type() const noexcept { return command_type_; }
+  const std::string& CommandType() const noexcept { return command_type_; }
 
  private:
   std::string command_type_;
@@ -117,9 +117,9 @@ class PanicError : public Error {
         value_(std::move(value)),
         command_data_(std::move(command_data)) {}
 
-  const std::string& command_type() const noexcept { return command_type_; }
-  const std::string& value() const noexcept { return value_; }
-  const std::string& command_data() const noexcept { return command_data_; }
+  const std::string& CommandType() const noexcept { return command_type_; }
+  const std::string& Value() const noexcept { return value_; }
+  const std::string& CommandData() const noexcept { return command_data_; }
 
  private:
   std::string command_type_;

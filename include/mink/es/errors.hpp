@@ -51,9 +51,9 @@ class ConcurrencyError : public Error {
         expected_(expected),
         actual_(actual) {}
 
-  const std::string& stream_id() const noexcept { return stream_id_; }
-  int64_t expected_version() const noexcept { return expected_; }
-  int64_t actual_version() const noexcept { return actual_; }
+  const std::string& StreamID() const noexcept { return stream_id_; }
+  int64_t ExpectedVersion() const noexcept { return expected_; }
+  int64_t ActualVersion() const noexcept { return actual_; }
 
  private:
   std::string stream_id_;
@@ -66,7 +66,7 @@ class StreamNotFoundError : public Error {
   explicit StreamNotFoundError(std::string stream_id)
       : Error(errc::kStreamNotFound, "stream not found: \"" + stream_id + "\""),
         stream_id_(std::move(stream_id)) {}
-  const std::string& stream_id() const noexcept { return stream_id_; }
+  const std::string& StreamID() const noexcept { return stream_id_; }
 
  private:
   std::string stream_id_;
@@ -80,8 +80,8 @@ class SerializationError : public Error {
               "failed to " + operation + " event \"" + event_type + "\": " + cause),
         event_type_(std::move(event_type)),
         operation_(std::move(operation)) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  const std::string& operation() const noexcept { return operation_; }
+  const std::string& EventType() const noexcept { return event_type_; }
+  const std::string& Operation() const noexcept { return operation_; }
 
  private:
   std::string event_type_;
@@ -98,9 +98,9 @@ class UnregisteredEventTypeError : public Error {
         stream_id_(std::move(stream_id)),
         event_type_(std::move(event_type)),
         version_(version) {}
-  const std::string& stream_id() const noexcept { return stream_id_; }
-  const std::string& event_type() const noexcept { return event_type_; }
-  int64_t version() const noexcept { return version_; }
+  const std::string& StreamID() const noexcept { return stream_id_; }
+  const std::string& EventType() const noexcept { return event_type_; }
+  int64_t Version() const noexcept { return version_; }
 
  private:
   std::string stream_id_;
@@ -116,9 +116,9 @@ class EventTooLargeError : public Error {
         event_type_(std::move(event_type)),
         size_(size),
         limit_(limit) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  std::size_t size() const noexcept { return size_; }
-  std::size_t limit() const noexcept { return limit_; }
+  const std::string& EventType() const noexcept { return event_type_; }
+  std::size_t Size() const noexcept { return size_; }
+  std::size_t Limit() const noexcept { return limit_; }
 
  private:
   std::string event_type_;
@@ -134,8 +134,8 @@ class UpcastError : public Error {
                         std::to_string(from_version) + ": " + what),
         event_type_(std::move(event_type)),
         from_version_(from_version) {}
-  const std::string& event_type() const noexcept { return event_type_; }
-  int from_version() const noexcept { return from_version_; }
+  const std::string& EventType() const noexcept { return event_type_; }
+  int FromVersion() const noexcept { return from_version_; }
 
  private:
   std::string event_type_;

@@ -29,8 +29,8 @@ class IdempotencyReplayError : public Error {
       : Error(code, "command already processed with key \"" + key + "\": " + message),
         key_(std::move(key)),
         message_(std::move(message)) {}
-  const std::string& key() const noexcept { return key_; }
-  const std::string& message() const noexcept { return message_; }
+  const std::string& Key() const noexcept { return key_; }
+  const std::string& Message() const noexcept { return message_; }
 
  private:
   std::string key_;
@@ -48,8 +48,8 @@ class IdempotencyError : public Error {
             cause),
         key_(std::move(key)),
         operation_(std::move(operation)) {}
-  const std::string& key() const noexcept { return key_; }
-  const std::string& operation() const noexcept { return operation_; }
+  const std::string& Key() const noexcept { return key_; }
+  const std::string& Operation() const noexcept { return operation_; }
 
  private:
   std::string key_;

@@ -33,6 +33,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "mink/detail/string_hash.hpp"
 #include "mink/middleware/metrics.hpp"
 
 namespace mink::prometheus {
@@ -89,12 +90,6 @@ class CommandMetrics final : public MetricsRecorder {
     ::prometheus::Histogram* duration;
     ::prometheus::Gauge* in_flight;
   };
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
 
   const Series& SeriesFor(std::string_view command_type) {
     {
@@ -118,7 +113,7 @@ class CommandMetrics final : public MetricsRecorder {
   ::prometheus::Family<::prometheus::Histogram>* duration_;
   ::prometheus::Family<::prometheus::Gauge>* in_flight_;
   std::shared_mutex mutex_;
-  std::unordered_map<std::string, Series, StringHash, std::equal_to<>> series_;
+  std::unordered_map<std::string, Series, detail::StringHash, std::equal_to<>> series_;
 };
 
 }  // namespace mink::prometheus
