@@ -9,8 +9,10 @@
 
 #include "mink/cqrs/command_bus.hpp"
 #include "mink/cqrs/handler.hpp"
+#include "mink/detail/sha256.hpp"
 #include "mink/memory/idempotency_store.hpp"
-#include "mink/middleware/ids.hpp"
+#include "mink/middleware/tenant.hpp"
+#include "mink/middleware/timeout.hpp"
 
 namespace mink {
 namespace {

@@ -49,7 +49,7 @@ struct AggregateHandlerConfig {
 };
 
 template <Command C, std::derived_from<Aggregate> A>
-class AggregateHandler final : public CommandHandler {
+class AggregateHandler final : public TypedCommandHandler<C> {
  public:
   explicit AggregateHandler(AggregateHandlerConfig<C, A> config) : config_(std::move(config)) {
     if (config_.store == nullptr) {
@@ -77,16 +77,8 @@ class AggregateHandler final : public CommandHandler {
     }
   }
 
-  std::string CommandType() const override { return std::string(C::kCommandType); }
-
-  CommandResult Handle(const Context& ctx, const AnyCommand& command) override {
-    const C* cmd = command.Get<C>();
-    if (cmd == nullptr) {
-      return NewErrorResult(
-          Error(errc::kInvalidArgument, "expected command type \"" + std::string(C::kCommandType) +
-                                            "\", got a different C++ type named \"" +
-                                            std::string(command.CommandType()) + "\""));
-    }
+  CommandResult HandleTyped(const Context& ctx, const C& command) override {
+    const C* cmd = &command;
     try {
       std::string id = config_.aggregate_id(*cmd);
       const bool is_new = id.empty();

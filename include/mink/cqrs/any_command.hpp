@@ -32,9 +32,16 @@
 #include <nlohmann/json.hpp>
 
 #include "mink/cqrs/command.hpp"
+#include "mink/cqrs/command_view.hpp"
+#include "mink/detail/config.hpp"
 #include "mink/es/errors.hpp"
 
 namespace mink {
+
+namespace detail {
+// kInvalidArgument: `command` is not the C++ type registered under `expected`.
+MINK_API Error WrongCommandTypeError(std::string_view expected, const AnyCommand& command);
+}  // namespace detail
 
 class AnyCommand {
  public:
@@ -75,8 +82,7 @@ class AnyCommand {
   template <Command T>
   const T& As() const {
     if (const T* c = Get<T>()) return *c;
-    throw Error(errc::kInvalidArgument, "expected command type \"" + std::string(T::kCommandType) +
-                                            "\", got \"" + std::string(holder().Type()) + "\"");
+    throw detail::WrongCommandTypeError(T::kCommandType, *this);
   }
 
  private:
@@ -100,31 +106,13 @@ class AnyCommand {
     explicit Holder(C c) : command(std::move(c)) {}
 
     std::unique_ptr<HolderBase> Clone() const override { return std::make_unique<Holder>(*this); }
-    std::string_view Type() const noexcept override { return C::kCommandType; }
+    std::string_view Type() const noexcept override { return CommandTypeOf(command); }
     const std::type_info& TypeInfo() const noexcept override { return typeid(C); }
-    void Validate() const override { command.Validate(); }
-    nlohmann::json Json() const override {
-      if constexpr (JsonCommand<C>) {
-        return nlohmann::json(command);
-      } else {
-        return nullptr;
-      }
-    }
-    bool HasJson() const noexcept override { return JsonCommand<C>; }
-    std::optional<std::string> IdempotencyKey() const override {
-      if constexpr (IdempotentCommand<C>) {
-        return std::string(command.IdempotencyKey());
-      } else {
-        return std::nullopt;
-      }
-    }
-    std::optional<std::string> AggregateID() const override {
-      if constexpr (AggregateCommand<C>) {
-        return std::string(command.AggregateID());
-      } else {
-        return std::nullopt;
-      }
-    }
+    void Validate() const override { ValidateCommand(command); }
+    nlohmann::json Json() const override { return CommandJsonOf(command); }
+    bool HasJson() const noexcept override { return HasCommandJson(command); }
+    std::optional<std::string> IdempotencyKey() const override { return IdempotencyKeyOf(command); }
+    std::optional<std::string> AggregateID() const override { return AggregateIDOf(command); }
     CommandBase& Base() noexcept override {
       if constexpr (kHasBase) {
         return command;
@@ -145,7 +133,24 @@ class AnyCommand {
   std::unique_ptr<HolderBase> holder_;
 };
 
+// The command_view.hpp questions, answered for a type-erased command.
+inline std::string_view CommandTypeOf(const AnyCommand& command) { return command.CommandType(); }
+inline void ValidateCommand(const AnyCommand& command) { command.Validate(); }
+inline const CommandBase& CommandBaseOf(const AnyCommand& command) { return command.Base(); }
+inline bool HasCommandJson(const AnyCommand& command) { return command.HasJson(); }
+inline nlohmann::json CommandJsonOf(const AnyCommand& command) { return command.Json(); }
+inline std::optional<std::string> IdempotencyKeyOf(const AnyCommand& command) {
+  return command.IdempotencyKey();
+}
+inline std::optional<std::string> AggregateIDOf(const AnyCommand& command) {
+  return command.AggregateID();
+}
+
 // The commands a saga or a batch hands to CommandBus::DispatchAll.
 using Commands = std::vector<AnyCommand>;
 
 }  // namespace mink
+
+#ifdef MINK_HEADER_ONLY
+#include "mink/cqrs/any_command-inl.hpp"
+#endif

@@ -32,6 +32,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -42,7 +44,7 @@
 #include "mink/cqrs/command_result.hpp"
 #include "mink/cqrs/errors.hpp"
 #include "mink/cqrs/handler.hpp"
-#include "mink/detail/uuid_pool.hpp"
+#include "mink/detail/config.hpp"
 #include "mink/middleware/pipeline.hpp"
 
 namespace mink {
@@ -64,7 +66,7 @@ struct DispatchResult {
   bool IsSuccess() const noexcept { return !error && result.IsSuccess(); }
 };
 
-class CommandBus {
+class MINK_API CommandBus {
  public:
   CommandBus() : state_(std::make_shared<const State>()) {}
   CommandBus(const CommandBus&) = delete;
@@ -74,48 +76,46 @@ class CommandBus {
   // ---- registration ----
 
   // Routes handler->CommandType() to `handler`, replacing any handler registered for it.
-  void Register(std::shared_ptr<CommandHandler> handler) {
-    if (!handler) throw Error(errc::kInvalidArgument, "cannot register a null handler");
-    std::string type = handler->CommandType();
-    if (type.empty()) throw Error(errc::kInvalidArgument, "handler has an empty command type");
-    Update([&](State& s) { s.handlers.insert_or_assign(std::move(type), std::move(handler)); });
-  }
-  void RegisterFunc(std::string command_type, CommandHandlerFn fn) {
-    Register(NewCommandHandlerFunc(std::move(command_type), std::move(fn)));
+  void Register(std::shared_ptr<CommandHandler> handler);
+  void RegisterFunc(std::string command_type, CommandHandlerFn fn);
+  // Routes C to `fn` behind a typed, compile-time `pipeline` (typed_pipeline.hpp): a concrete C
+  // dispatched while the bus has no runtime middleware runs pipeline and fn with no type
+  // erasure at all.
+  template <Command C, class P, class F>
+  void Register(P pipeline, F fn) {
+    Register(NewPipelineHandler<C>(std::move(pipeline), std::move(fn)));
   }
 
   // Appends middleware; the first ever registered runs outermost.
   template <class... Ms>
   void Use(Ms&&... middleware) {
-    std::vector<Middleware> added{Middleware(std::forward<Ms>(middleware))...};
-    for (const Middleware& m : added) {
-      if (!m) throw Error(errc::kInvalidArgument, "cannot use an empty middleware");
-    }
-    Update([&](State& s) {
-      for (Middleware& m : added) s.middleware.push_back(std::move(m));
-    });
+    UseAll({Middleware(std::forward<Ms>(middleware))...});
   }
 
-  bool HasHandler(std::string_view command_type) const {
-    auto s = Snapshot();
-    return s->handlers.find(command_type) != s->handlers.end();
-  }
-  std::size_t HandlerCount() const { return Snapshot()->handlers.size(); }
-  std::size_t MiddlewareCount() const { return Snapshot()->middleware.size(); }
+  bool HasHandler(std::string_view command_type) const;
+  std::size_t HandlerCount() const;
+  std::size_t MiddlewareCount() const;
 
   // ---- dispatch ----
 
+  // A concrete command whose handler was registered for its C++ type (NewGenericHandler,
+  // Register<C>(pipeline, fn)) goes to it unerased when the bus has no runtime middleware;
+  // otherwise it is wrapped in an AnyCommand and runs the runtime middleware first.
   template <Command C>
   CommandResult Dispatch(const Context& ctx, C command) {
-    return Dispatch(ctx, AnyCommand(std::move(command)));
+    if constexpr (std::is_base_of_v<CommandBase, C>) {
+      TypedDispatch typed(*this, ctx, C::kCommandType, typeid(C), command);
+      if (typed.handler != nullptr) {
+        return static_cast<TypedCommandHandler<C>*>(typed.handler)
+            ->HandleTyped(typed.context, command);
+      }
+      return typed.RunErased(AnyCommand(std::move(command)));
+    } else {
+      return Dispatch(ctx, AnyCommand(std::move(command)));
+    }
   }
 
-  CommandResult Dispatch(const Context& ctx, AnyCommand command) {
-    if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
-    ctx.ThrowIfDone();
-    InFlight in_flight(*this);
-    return Run(ctx, std::move(command), in_flight.state());
-  }
+  CommandResult Dispatch(const Context& ctx, AnyCommand command);
 
   // Dispatches on a new thread. Every outcome, exceptions included, arrives through the
   // future. The dispatch counts as in flight from this call on, so Close() (and the
@@ -125,61 +125,12 @@ class CommandBus {
     return DispatchAsync(ctx, AnyCommand(std::move(command)));
   }
 
-  std::future<CommandResult> DispatchAsync(const Context& ctx, AnyCommand command) {
-    std::promise<CommandResult> promise;
-    std::future<CommandResult> future = promise.get_future();
-    std::unique_ptr<InFlight> in_flight;
-    try {
-      if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
-      in_flight = std::make_unique<InFlight>(*this);
-    } catch (...) {
-      promise.set_exception(std::current_exception());
-      return future;
-    }
-    std::list<AsyncWorker> finished;
-    {
-      std::lock_guard lock(mutex_);
-      ReapFinishedWorkers(finished);
-      auto worker = workers_.emplace(workers_.end());
-      // Started under the lock so the thread cannot mark itself done before it is stored.
-      worker->thread =
-          std::thread([this, worker, ctx, command = std::move(command),
-                       promise = std::move(promise), in_flight = std::move(in_flight)]() mutable {
-            try {
-              ctx.ThrowIfDone();
-              promise.set_value(Run(ctx, std::move(command), in_flight->state()));
-            } catch (...) {
-              promise.set_exception(std::current_exception());
-            }
-            {
-              std::lock_guard lock(mutex_);
-              worker->done = true;
-            }
-            in_flight.reset();
-          });
-    }
-    JoinAll(finished);
-    return future;
-  }
+  std::future<CommandResult> DispatchAsync(const Context& ctx, AnyCommand command);
 
   // Dispatches the commands one after another; a failure does not stop the rest. When the
   // context is done after a dispatch, the commands not yet dispatched are not run and their
   // entries hold mink::Error(kCancelled / kDeadlineExceeded). One entry per command, in order.
-  std::vector<DispatchResult> DispatchAll(const Context& ctx, std::vector<AnyCommand> commands) {
-    std::vector<DispatchResult> results;
-    results.reserve(commands.size());
-    for (AnyCommand& command : commands) {
-      DispatchResult entry;
-      try {
-        entry.result = Dispatch(ctx, std::move(command));
-      } catch (...) {
-        entry.error = std::current_exception();
-        entry.result = NewErrorResult(entry.error);
-      }
-      results.push_back(std::move(entry));
-    }
-    return results;
-  }
+  std::vector<DispatchResult> DispatchAll(const Context& ctx, std::vector<AnyCommand> commands);
 
   template <Command... Cs>
   requires(sizeof...(Cs) > 0) std::vector<DispatchResult> DispatchAll(const Context& ctx,
@@ -193,26 +144,8 @@ class CommandBus {
   // ---- lifecycle ----
 
   // Refuses new dispatches, then waits for the in-flight ones. Idempotent.
-  void Close() {
-    for (const CommandBus* bus : ActiveOnThisThread()) {
-      if (bus == this) {
-        throw Error(errc::kInvalidArgument,
-                    "CommandBus::Close called from inside one of its own dispatches");
-      }
-    }
-    std::list<AsyncWorker> workers;
-    {
-      std::unique_lock lock(mutex_);
-      closed_ = true;
-      drained_.wait(lock, [&] { return in_flight_ == 0; });
-      workers.splice(workers.end(), workers_);
-    }
-    JoinAll(workers);  // their threads have finished their dispatch and are exiting
-  }
-  bool IsClosed() const {
-    std::lock_guard lock(mutex_);
-    return closed_;
-  }
+  void Close();
+  bool IsClosed() const;
 
  private:
   struct StringHash {
@@ -233,18 +166,8 @@ class CommandBus {
     std::thread thread;
     bool done = false;  // guarded by mutex_
   };
-  void ReapFinishedWorkers(std::list<AsyncWorker>& out) {  // requires mutex_
-    for (auto it = workers_.begin(); it != workers_.end();) {
-      auto next = std::next(it);
-      if (it->done) out.splice(out.end(), workers_, it);
-      it = next;
-    }
-  }
-  static void JoinAll(std::list<AsyncWorker>& workers) {
-    for (AsyncWorker& w : workers) {
-      if (w.thread.joinable()) w.thread.join();
-    }
-  }
+  void ReapFinishedWorkers(std::list<AsyncWorker>& out);  // requires mutex_
+  static void JoinAll(std::list<AsyncWorker>& workers);
 
   // Registers one in-flight dispatch for its lifetime and pins the State it started with.
   class InFlight {
@@ -282,29 +205,31 @@ class CommandBus {
     return active;
   }
 
-  CommandResult Run(const Context& ctx, AnyCommand command, const State& state) {
-    auto it = state.handlers.find(command.CommandType());
-    if (it == state.handlers.end()) {
-      throw HandlerNotFoundError(std::string(command.CommandType()));
-    }
-    CommandBase& base = command.MutableBase();
-    if (base.GetCommandID().empty()) base.SetCommandID(detail::PooledUUID());
-    if (base.GetCausationID().empty()) {
-      if (const auto* parent = ctx.Value<std::string>(std::string(kCurrentCommandIDKey))) {
-        base.SetCausationID(*parent);
-      }
-    }
-    const Context dispatch_ctx =
-        ctx.WithValue(std::string(kCurrentCommandIDKey), base.GetCommandID());
-    ActiveScope active(this);
-    return Next(state.middleware.data(), state.middleware.size(), it->second.get())(dispatch_ctx,
-                                                                                    command);
-  }
+  CommandResult Run(const Context& ctx, AnyCommand command, const State& state);
 
-  std::shared_ptr<const State> Snapshot() const {
-    std::lock_guard lock(mutex_);
-    return state_;
-  }
+  // One dispatch of a concrete C: refuses a done context or a closed bus, counts as in flight,
+  // finds the handler, gives the command its ID and causation, and derives the handler's
+  // context. `handler` is set when the typed fast path applies (a TypedCommandHandler for
+  // exactly C and no runtime middleware); otherwise RunErased takes the runtime path.
+  struct TypedDispatch {
+    TypedDispatch(CommandBus& bus, const Context& ctx, std::string_view type,
+                  const std::type_info& cpp_type, CommandBase& base);
+    CommandResult RunErased(AnyCommand command);
+
+    InFlight in_flight;
+    Context context;
+    CommandHandler* handler = nullptr;
+    CommandBus& bus;
+    const Context& caller;
+    ActiveScope active;
+  };
+  friend struct TypedDispatch;
+
+  // Gives a command its ID, and the command being handled (if any) as its causation.
+  static void StampCommand(const Context& ctx, CommandBase& base);
+
+  std::shared_ptr<const State> Snapshot() const;
+  void UseAll(std::vector<Middleware> added);
   template <class F>
   void Update(F&& change) {
     std::lock_guard lock(mutex_);
@@ -322,3 +247,7 @@ class CommandBus {
 };
 
 }  // namespace mink
+
+#ifdef MINK_HEADER_ONLY
+#include "mink/cqrs/command_bus-inl.hpp"
+#endif

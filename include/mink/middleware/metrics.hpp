@@ -16,9 +16,12 @@
 #include <exception>
 #include <memory>
 #include <string_view>
-#include <utility>
 
-#include "mink/middleware/pipeline.hpp"
+#include "mink/context.hpp"
+#include "mink/cqrs/command_result.hpp"
+#include "mink/cqrs/command_view.hpp"
+#include "mink/detail/config.hpp"
+#include "mink/detail/function_ref.hpp"
 
 namespace mink {
 
@@ -36,34 +39,23 @@ class MetricsRecorder {
 // go-mink's name for the same interface.
 using MetricsCollector = MetricsRecorder;
 
-inline Middleware MetricsMiddleware(std::shared_ptr<MetricsRecorder> recorder) {
-  if (!recorder) throw Error(errc::kInvalidArgument, "MetricsMiddleware needs a recorder");
-  return [recorder = std::move(recorder)](const Context& ctx, const AnyCommand& command,
-                                          Next next) -> CommandResult {
-    const std::string_view type = command.CommandType();
-    recorder->CommandStarted(type);
-    const auto start = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-      return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                                  start);
-    };
-    // A recorder that throws must neither fail a command that ran nor be called twice.
-    auto record = [&](bool success, const std::exception_ptr& error) noexcept {
-      try {
-        recorder->RecordCommand(type, elapsed(), success, error);
-      } catch (...) {
-      }
-    };
-    CommandResult result;
-    try {
-      result = next(ctx, command);
-    } catch (...) {
-      record(false, std::current_exception());
-      throw;
-    }
-    record(result.IsSuccess(), result.error);
-    return result;
-  };
-}
+class MINK_API MetricsMiddleware {
+ public:
+  explicit MetricsMiddleware(std::shared_ptr<MetricsRecorder> recorder);
+
+  template <CommandLike C, class N>
+  CommandResult operator()(const Context& ctx, const C& command, N&& next) const {
+    return Run(CommandTypeOf(command), [&]() -> CommandResult { return next(ctx, command); });
+  }
+
+ private:
+  CommandResult Run(std::string_view command_type, detail::FunctionRef<CommandResult()> next) const;
+
+  std::shared_ptr<MetricsRecorder> recorder_;
+};
 
 }  // namespace mink
+
+#ifdef MINK_HEADER_ONLY
+#include "mink/middleware/metrics-inl.hpp"
+#endif

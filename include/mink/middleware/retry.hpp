@@ -17,13 +17,15 @@
 // Retried handlers must be safe to run again (an AggregateHandler is: it reloads).
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <utility>
 
-#include "mink/middleware/pipeline.hpp"
+#include "mink/context.hpp"
+#include "mink/cqrs/command_result.hpp"
+#include "mink/cqrs/command_view.hpp"
+#include "mink/detail/config.hpp"
+#include "mink/detail/function_ref.hpp"
 
 namespace mink {
 
@@ -42,45 +44,23 @@ struct RetryConfig {
 // go-mink's DefaultRetryConfig: 3 attempts, 100ms initial delay, 5s cap, multiplier 2.
 inline RetryConfig DefaultRetryConfig() { return RetryConfig{}; }
 
-inline Middleware RetryMiddleware(RetryConfig config = DefaultRetryConfig()) {
-  using Duration = RetryConfig::Duration;
-  if (config.max_attempts <= 0) config.max_attempts = 1;
-  if (config.initial_delay <= Duration::zero())
-    config.initial_delay = std::chrono::milliseconds(100);
-  if (config.max_delay <= Duration::zero()) config.max_delay = std::chrono::seconds(5);
-  if (config.multiplier <= 0) config.multiplier = 1.0;
+class MINK_API RetryMiddleware {
+ public:
+  explicit RetryMiddleware(RetryConfig config = DefaultRetryConfig());
 
-  return [config = std::move(config)](const Context& ctx, const AnyCommand& command,
-                                      Next next) -> CommandResult {
-    Duration delay = config.initial_delay;
-    for (int attempt = 1;; ++attempt) {
-      CommandResult result;
-      std::exception_ptr thrown;
-      try {
-        result = next(ctx, command);
-        if (result.IsSuccess()) return result;
-      } catch (...) {
-        thrown = std::current_exception();
-      }
-      const std::exception_ptr& error = thrown ? thrown : result.error;
-      const bool give_up =
-          attempt >= config.max_attempts || (config.should_retry && !config.should_retry(error));
-      if (give_up) {
-        if (thrown) std::rethrow_exception(thrown);
-        return result;
-      }
-      const Duration wait = std::min(delay, config.max_delay);
-      if (config.on_retry) config.on_retry(attempt, wait, error);
-      if (!ctx.SleepFor(wait)) {
-        ctx.ThrowIfDone();
-        throw Error(errc::kCancelled, "retry wait ended early");
-      }
-      const double next_delay = static_cast<double>(wait.count()) * config.multiplier;
-      delay = next_delay >= static_cast<double>(config.max_delay.count())
-                  ? config.max_delay
-                  : Duration(static_cast<Duration::rep>(next_delay));
-    }
-  };
-}
+  template <CommandLike C, class N>
+  CommandResult operator()(const Context& ctx, const C& command, N&& next) const {
+    return Run(ctx, [&]() -> CommandResult { return next(ctx, command); });
+  }
+
+ private:
+  CommandResult Run(const Context& ctx, detail::FunctionRef<CommandResult()> attempt) const;
+
+  RetryConfig config_;
+};
 
 }  // namespace mink
+
+#ifdef MINK_HEADER_ONLY
+#include "mink/middleware/retry-inl.hpp"
+#endif

@@ -13,6 +13,7 @@
 // rolled back are given to the events of the next append.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -23,9 +24,9 @@
 #include <vector>
 
 #include "mink/detail/pull_subscription.hpp"
+#include "mink/detail/uuid_pool.hpp"
 #include "mink/es/adapter.hpp"
 #include "mink/es/stream_id.hpp"
-#include "mink/uuid.hpp"
 
 namespace mink::memory {
 
@@ -319,9 +320,7 @@ class Adapter final : public EventStoreAdapter,
 
   static uint64_t RandomSeed() {
     std::array<uint8_t, 8> b{};
-    if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-      throw Error(errc::kUnknown, "CSPRNG failure while seeding the memory adapter");
-    }
+    mink::detail::RandomBytes(b.data(), b.size());
     uint64_t v = 0;
     for (uint8_t x : b) v = (v << 8) | x;
     return v;

@@ -1,0 +1,183 @@
+// mink/idempotency/middleware-inl.hpp — definitions for middleware.hpp (see
+// mink/detail/config.hpp).
+#pragma once
+
+#ifndef MINK_HEADER_ONLY
+#include "mink/idempotency/middleware.hpp"
+#endif
+
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+namespace mink {
+
+namespace detail {
+
+MINK_INLINE IdempotencyRecord NewReservation(std::string key, std::string_view command_type,
+                                             std::chrono::system_clock::duration ttl) {
+  IdempotencyRecord r;
+  r.key = std::move(key);
+  r.command_type = std::string(command_type.substr(0, kMaxIdempotencyKeyLength));
+  r.status = IdempotencyStatus::kProcessing;
+  r.processed_at =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  r.expires_at = r.processed_at + std::chrono::duration_cast<std::chrono::microseconds>(ttl);
+  return r;
+}
+
+}  // namespace detail
+
+// The result a completed record replays.
+MINK_INLINE CommandResult
+IdempotencyRecordToResult(const IdempotencyRecord& record,
+                          const std::function<nlohmann::json(const std::string&)>& deserialize) {
+  if (!record.success) {
+    return NewErrorResult(
+        IdempotencyReplayError(errc::kCommandAlreadyProcessed, record.key,
+                               record.error.empty() ? std::string("unknown error") : record.error));
+  }
+  CommandResult result = NewSuccessResult(record.aggregate_id, record.version);
+  if (!record.response.empty()) {
+    result.data = deserialize ? deserialize(record.response)
+                              : nlohmann::json::parse(record.response, nullptr, false);
+  }
+  return result;
+}
+
+MINK_INLINE IdempotencyMiddleware::IdempotencyMiddleware(IdempotencyConfig config) {
+  if (!config.store) {
+    throw Error(errc::kInvalidArgument, "IdempotencyMiddleware needs a store");
+  }
+  if (!config.result_serializer) {
+    config.result_serializer = [](const CommandResult& r) {
+      return r.data.is_null() ? std::string() : r.data.dump();
+    };
+  }
+  if (!config.on_error) {
+    config.on_error = [](const IdempotencyError& e) { spdlog::warn("{}", e.what()); };
+  }
+  if (config.ttl <= std::chrono::system_clock::duration::zero())
+    config.ttl = std::chrono::hours(24);
+  if (config.reservation_ttl <= std::chrono::system_clock::duration::zero()) {
+    config.reservation_ttl = std::chrono::minutes(5);
+  }
+  config_ = std::make_shared<const IdempotencyConfig>(std::move(config));
+  skip_ = std::make_shared<const std::set<std::string, std::less<>>>(config_->skip_commands.begin(),
+                                                                     config_->skip_commands.end());
+}
+
+MINK_INLINE CommandResult IdempotencyMiddleware::Run(
+    const Context& ctx, std::string_view type, const std::string& raw_key, std::string_view scope,
+    detail::FunctionRef<CommandResult()> next) const {
+  const IdempotencyConfig& config = *config_;
+  ValidateIdempotencyKey(raw_key);  // empty or oversize: bad input, refused up front
+  const std::string key = EffectiveIdempotencyKey(type, scope, raw_key);
+  IdempotencyStore& store = *config.store;
+
+  auto replay_or_in_progress = [&](const std::optional<IdempotencyRecord>& rec) {
+    if (rec && rec->status == IdempotencyStatus::kCompleted) {
+      try {
+        return IdempotencyRecordToResult(*rec, config.result_deserializer);
+      } catch (const std::exception& e) {
+        // The command did run: report the broken replay, never run it again.
+        return NewErrorResult(IdempotencyError(key, "replay", std::current_exception()));
+      }
+    }
+    return NewErrorResult(
+        IdempotencyReplayError(errc::kCommandInProgress, key, "command in progress"));
+  };
+  auto absorb = [&](const char* operation) {
+    IdempotencyError error(key, operation, std::current_exception());
+    if (config.fail_closed) throw error;
+    config.on_error(error);
+  };
+
+  // 1. Answer from the store when it already knows the key; 2. reserve it.
+  bool reserved = false;
+  try {
+    if (auto existing = store.Get(ctx, key)) return replay_or_in_progress(existing);
+    reserved = store.StoreIfAbsent(ctx, detail::NewReservation(key, type, config.reservation_ttl));
+  } catch (const IdempotencyError&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
+    absorb("lookup");  // fail-open: run without the guarantee
+    return next();
+  }
+  if (!reserved) {
+    // Another dispatch holds the key: never run the handler now, whatever the store says.
+    try {
+      return replay_or_in_progress(store.Get(ctx, key));
+    } catch (const Error& e) {
+      if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
+      config.on_error(IdempotencyError(key, "lookup", std::current_exception()));
+      return replay_or_in_progress(std::nullopt);
+    }
+  }
+
+  // The outcome is recorded (or the reservation released) even when the dispatch's context
+  // was cancelled or ran out of time meanwhile: skipping it would leave a reservation that
+  // blocks retries, or lose a result that must be replayed.
+  const Context bookkeeping = ctx.WithoutCancel();
+  auto release = [&] {
+    try {
+      store.Delete(bookkeeping, key);
+    } catch (const std::exception& e) {
+      config.on_error(IdempotencyError(key, "release", std::current_exception()));
+    }
+  };
+  auto record_outcome = [&](IdempotencyRecord record) {
+    try {
+      store.Store(bookkeeping, record);
+    } catch (const std::exception& e) {
+      IdempotencyError error(key, "store", std::current_exception());
+      config.on_error(error);
+      if (!config.fail_closed) release();
+    }
+  };
+  auto completed = [&](bool success) {
+    IdempotencyRecord r = detail::NewReservation(key, type, config.ttl);
+    r.status = IdempotencyStatus::kCompleted;
+    r.success = success;
+    return r;
+  };
+
+  CommandResult result;
+  try {
+    result = next();
+  } catch (const std::exception& e) {
+    if (config.store_errors) {
+      IdempotencyRecord r = completed(false);
+      r.error = e.what();
+      record_outcome(std::move(r));
+    } else {
+      release();
+    }
+    throw;
+  } catch (...) {
+    release();
+    throw;
+  }
+
+  if (!result.IsSuccess()) {
+    release();  // a result-only failure may be retried
+    return result;
+  }
+  IdempotencyRecord r = completed(true);
+  r.aggregate_id = result.aggregate_id.substr(0, kMaxIdempotencyKeyLength);
+  r.version = result.version;
+  try {
+    r.response = config.result_serializer(result);
+  } catch (const std::exception& e) {
+    config.on_error(IdempotencyError(key, "serialize result", std::current_exception()));
+    if (!config.fail_closed) release();
+    return result;
+  }
+  record_outcome(std::move(r));
+  return result;
+}
+
+}  // namespace mink

@@ -1,0 +1,4 @@
+// The compiled definitions of mink/idempotency/middleware.hpp.
+#include "mink/idempotency/middleware.hpp"
+
+#include "mink/idempotency/middleware-inl.hpp"

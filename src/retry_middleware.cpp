@@ -1,0 +1,4 @@
+// The compiled definitions of mink/middleware/retry.hpp.
+#include "mink/middleware/retry.hpp"
+
+#include "mink/middleware/retry-inl.hpp"
