@@ -45,7 +45,12 @@ elseif(SHAPE STREQUAL "header_only")
   set(project_dir ${MINK_SOURCE_DIR}/tests/header-only-test)
 elseif(SHAPE STREQUAL "add_subdirectory")
   set(project_dir ${MINK_SOURCE_DIR}/tests/add-subdirectory-test)
-  list(APPEND configure_args -DMINK_SOURCE_DIR=${MINK_SOURCE_DIR} -DBUILD_SHARED_LIBS=ON)
+  # A unity build (two batches for two cores) halves the time of compiling libmink from
+  # scratch (74 s against 150-170 s on the loaded 2-core machine). It hides nothing: the
+  # header-only shape already requires every -inl.hpp to compile together in one TU, and the
+  # main build compiles each src/*.cpp alone.
+  list(APPEND configure_args -DMINK_SOURCE_DIR=${MINK_SOURCE_DIR} -DBUILD_SHARED_LIBS=ON
+       -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=6)
 else()
   message(FATAL_ERROR "unknown SHAPE '${SHAPE}'")
 endif()
