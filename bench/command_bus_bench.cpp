@@ -8,6 +8,7 @@
 #include <string>
 
 #include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "mink/mink.hpp"
 

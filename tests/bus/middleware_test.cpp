@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "bus/test_commands.hpp"
 #include "core/test_events.hpp"

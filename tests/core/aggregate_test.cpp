@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <sstream>
 
