@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, starts a throwaway PostgreSQL, builds
 # the whole project with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
-# (unit, conformance on memory and PostgreSQL, examples, consumption test, formatting).
+# (unit, conformance on memory and PostgreSQL, examples, consumption tests of the compiled,
+# shared and header-only shapes, compile-fail diagnostics, formatting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,4 +1,7 @@
 // Misuse that must not compile: dispatching a type that is not a command (no kCommandType).
+// expect-error: required for the satisfaction of 'Command<C>' \[with C = NotACommand\]
+// expect-error: the required expression 'C::kCommandType' is invalid
+// also-error: no matching function for call to 'mink::CommandBus::Dispatch\(.*NotACommand\)'
 #include <mink/cqrs/command_bus.hpp>
 
 struct NotACommand {

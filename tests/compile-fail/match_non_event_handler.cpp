@@ -1,4 +1,6 @@
 // Misuse that must not compile: a Match handler whose parameter is not an event type.
+// expect-error: static assertion failed: Match handlers take \(const T&\) for an event type T
+// also-error: no matching function for call to 'mink::Event::(Is|As)<Arg>\(\) const'
 #include <mink/es/event.hpp>
 
 struct Named {

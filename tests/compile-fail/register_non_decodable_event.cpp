@@ -1,4 +1,9 @@
 // Misuse that must not compile: registering an event type that cannot be decoded from JSON.
+// expect-error: DecodableEventType<Ts>\) \[with Ts = {WriteOnly}\]' evaluated to 'false'
+// also-error: no matching function for call to 'mink::EventRegistry::Register<WriteOnly>\(\)'
+//
+// GCC 12 does not look inside the fold, so the static_assert below pins the reason: WriteOnly is
+// an EventType (kEventType, to_json); only from_json is missing.
 #include <mink/es/event_registry.hpp>
 
 struct WriteOnly {
@@ -6,6 +11,7 @@ struct WriteOnly {
   int x = 0;
 };
 void to_json(nlohmann::json& j, const WriteOnly& w) { j = nlohmann::json{{"x", w.x}}; }
+static_assert(mink::EventType<WriteOnly> && !mink::DecodableEventType<WriteOnly>);
 
 struct RoundTrip {
   static constexpr std::string_view kEventType = "RoundTrip";
