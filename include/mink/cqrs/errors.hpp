@@ -27,7 +27,7 @@ inline constexpr ErrorCode kHandlerFailed{ErrorArea::kCqrs, 3, "HandlerFailed"};
 inline constexpr ErrorCode kCommandBusClosed{ErrorArea::kCqrs, 4, "CommandBusClosed"};
 }  // namespace errc
 
-class ValidationError : public Error {
+class MINK_API ValidationError : public Error {
  public:
   ValidationError(std::string command_type, std::string field, std::string message)
       : Error(errc::kValidationFailed, Describe(command_type, field, message)),
@@ -57,7 +57,7 @@ class ValidationError : public Error {
 //   if (customer_id.empty()) errors.AddField("CustomerID", "required");
 //   if (items.empty()) errors.AddField("Items", "at least one item");
 //   errors.ThrowIfAny();
-class MultiValidationError : public Error {
+class MINK_API MultiValidationError : public Error {
  public:
   explicit MultiValidationError(std::string command_type)
       : Error(errc::kValidationFailed, "validation failed for command \"" + command_type + "\""),
@@ -91,7 +91,7 @@ class MultiValidationError : public Error {
   std::string summary_;
 };
 
-class HandlerNotFoundError : public Error {
+class MINK_API HandlerNotFoundError : public Error {
  public:
   explicit HandlerNotFoundError(std::string command_type)
       : Error(errc::kHandlerNotFound,
@@ -106,7 +106,7 @@ class HandlerNotFoundError : public Error {
 // An exception that is not a mink::Error escaped a handler (the C++ counterpart of a Go panic).
 // `value` is the original what() ("unknown exception" for a non-std exception), `command_data`
 // the command's JSON (empty when the command has no JSON form), `cause` the original exception.
-class PanicError : public Error {
+class MINK_API PanicError : public Error {
  public:
   PanicError(std::string command_type, std::string value, std::string command_data,
              std::exception_ptr cause)

@@ -41,7 +41,7 @@ inline constexpr ErrorCode kDomain{ErrorArea::kEventStore, 16, "Domain"};
 }  // namespace errc
 
 // The expected version of a stream did not match its actual version.
-class ConcurrencyError : public Error {
+class MINK_API ConcurrencyError : public Error {
  public:
   ConcurrencyError(std::string stream_id, int64_t expected, int64_t actual)
       : Error(errc::kConcurrencyConflict, "concurrency conflict on stream \"" + stream_id +
@@ -61,7 +61,7 @@ class ConcurrencyError : public Error {
   int64_t actual_;
 };
 
-class StreamNotFoundError : public Error {
+class MINK_API StreamNotFoundError : public Error {
  public:
   explicit StreamNotFoundError(std::string stream_id)
       : Error(errc::kStreamNotFound, "stream not found: \"" + stream_id + "\""),
@@ -73,7 +73,7 @@ class StreamNotFoundError : public Error {
 };
 
 // Encoding or decoding an event payload failed. `operation` is "serialize" or "deserialize".
-class SerializationError : public Error {
+class MINK_API SerializationError : public Error {
  public:
   SerializationError(std::string event_type, std::string operation, const std::string& cause)
       : Error(errc::kSerializationFailed,
@@ -89,7 +89,7 @@ class SerializationError : public Error {
 };
 
 // A stored event's type has no registered C++ type and strict replay is on.
-class UnregisteredEventTypeError : public Error {
+class MINK_API UnregisteredEventTypeError : public Error {
  public:
   UnregisteredEventTypeError(std::string stream_id, std::string event_type, int64_t version)
       : Error(errc::kUnregisteredEventType, "unregistered event type \"" + event_type +
@@ -108,7 +108,7 @@ class UnregisteredEventTypeError : public Error {
   int64_t version_;
 };
 
-class EventTooLargeError : public Error {
+class MINK_API EventTooLargeError : public Error {
  public:
   EventTooLargeError(std::string event_type, std::size_t size, std::size_t limit)
       : Error(errc::kEventTooLarge, "event \"" + event_type + "\" is " + std::to_string(size) +
@@ -127,7 +127,7 @@ class EventTooLargeError : public Error {
 };
 
 // An upcaster threw, or a chain is missing a step for a stored schema version.
-class UpcastError : public Error {
+class MINK_API UpcastError : public Error {
  public:
   UpcastError(ErrorCode code, std::string event_type, int from_version, const std::string& what)
       : Error(code, "upcasting \"" + event_type + "\" from schema v" +
@@ -143,7 +143,7 @@ class UpcastError : public Error {
 };
 
 // A business rule refused an operation (thrown by aggregates and handlers).
-class DomainError : public Error {
+class MINK_API DomainError : public Error {
  public:
   explicit DomainError(const std::string& message) : Error(errc::kDomain, message) {}
 };

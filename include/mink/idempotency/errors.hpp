@@ -23,7 +23,7 @@ inline constexpr ErrorCode kIdempotencyFailed{ErrorArea::kIdempotency, 3, "Idemp
 
 // A duplicate was answered from the store: kCommandAlreadyProcessed (a cached failure) or
 // kCommandInProgress (another dispatch holds the key).
-class IdempotencyReplayError : public Error {
+class MINK_API IdempotencyReplayError : public Error {
  public:
   IdempotencyReplayError(ErrorCode code, std::string key, std::string message)
       : Error(code, "command already processed with key \"" + key + "\": " + message),
@@ -38,7 +38,7 @@ class IdempotencyReplayError : public Error {
 };
 
 // The idempotency machinery itself failed (store unreachable, result not serializable).
-class IdempotencyError : public Error {
+class MINK_API IdempotencyError : public Error {
  public:
   // `cause` is the exception that made it fail (usually std::current_exception()).
   IdempotencyError(std::string key, std::string operation, std::exception_ptr cause)
