@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coordination.hpp"
+#include "mink/detail/sha256.hpp"
 #include "mink/postgres/identifier.hpp"
 
 namespace mink::postgres {
@@ -118,5 +119,9 @@ std::vector<Migration> Migrations(const std::string& schema) {
   return {Migration{1, "create event store", Expand(kMigration1, schema)}};
 }
 
+std::string MigrationChecksum(std::string_view sql) {
+  const auto digest = detail::Sha256(sql);
+  return detail::Hex(digest.data(), digest.size());
+}
 
 }  // namespace mink::postgres

@@ -24,8 +24,9 @@
 // Error(kInvalidArgument), both from the constructor before any connection or SQL; a lost or
 // unreachable server -> Error(kConnectionFailed) (the pool discards the connection and
 // reconnects on the next call); other SQL failures -> Error(kStorageFailed); event data that is
-// not JSON, or a stored row whose metadata does not decode -> SerializationError; a closed
-// adapter -> Error(kAdapterClosed). Errors translated from libpqxx keep its exception as Cause().
+// not JSON, or a stored row whose metadata does not decode -> SerializationError; an applied
+// migration edited since -> MigrationChecksumError (Initialize); a closed adapter ->
+// Error(kAdapterClosed). Errors translated from libpqxx keep its exception as Cause().
 //
 // Thread safety: every method may be called from any thread. Connections come from a bounded,
 // private pool (Options::max_connections). A TransactionHook runs on the append's connection
@@ -45,6 +46,7 @@
 
 #include "mink/es/adapter.hpp"
 #include "mink/postgres/conninfo.hpp"
+#include "mink/postgres/errors.hpp"
 #include "mink/postgres/pool_stats.hpp"
 
 namespace mink::postgres {
@@ -96,9 +98,10 @@ class Adapter final : public EventStoreAdapter,
   Adapter(const Adapter&) = delete;
   Adapter& operator=(const Adapter&) = delete;
 
-  // Creates the schema and applies pending migrations (recorded in <schema>.schema_migrations;
-  // see mink/postgres/migrations.hpp). Safe to call repeatedly and from several processes at
-  // once.
+  // Creates the schema and applies pending migrations (recorded with their checksums in
+  // <schema>.schema_migrations; see mink/postgres/migrations.hpp). Safe to call repeatedly and
+  // from several processes at once. An applied migration whose text changed in this build is
+  // refused with MigrationChecksumError and nothing is changed.
   void Initialize(const Context& ctx) override;
   // Stops the listener, closes the pool; later calls throw kAdapterClosed. Idempotent.
   void Close() override;
