@@ -49,7 +49,7 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
     throw;
   } catch (...) {
     // Whatever fails while a connection is being set up means there is no usable connection.
-    auto failure = MapFailure(std::current_exception(), "connect to PostgreSQL",
+    auto failure = MapFailure(std::current_exception(), "connect",
                               /*connection_open=*/false);
     if (!failure) throw;
     throw failure->error;

@@ -17,7 +17,7 @@ bool IsConnectionState(const std::string& state) {
 MappedFailure Lost(std::string_view op, const std::exception& e, const std::exception_ptr& cause,
                    bool retryable = true) {
   return {Error(errc::kConnectionFailed,
-                std::string(op) + ": connection to PostgreSQL lost: " + e.what(), cause),
+                std::string(op) + ": PostgreSQL connection failed: " + e.what(), cause),
           ConnectionFate::kLost, retryable};
 }
 
