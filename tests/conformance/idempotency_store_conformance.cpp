@@ -91,9 +91,11 @@ TEST_P(IdempotencyStoreConformance, StoreIfAbsentRefusesALiveRecord) {
 }
 
 TEST_P(IdempotencyStoreConformance, ExpiredRecordsAreInvisibleAndCanBeTakenOver) {
-  store().Store(kCtx, Completed("k-5", 50ms));
+  // The record must still be live when read back: its TTL covers the Store and Get round trips
+  // even on a loaded CI machine (50 ms did not, under sanitizers on 2 shared cores).
+  store().Store(kCtx, Completed("k-5", 500ms));
   ASSERT_TRUE(store().Get(kCtx, "k-5").has_value());
-  std::this_thread::sleep_for(120ms);
+  std::this_thread::sleep_for(700ms);
   EXPECT_FALSE(store().Get(kCtx, "k-5").has_value());
   EXPECT_TRUE(store().StoreIfAbsent(kCtx, Reservation("k-5")));
   EXPECT_EQ(store().Get(kCtx, "k-5")->status, IdempotencyStatus::kProcessing);

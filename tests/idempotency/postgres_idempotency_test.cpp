@@ -1,11 +1,15 @@
-// The PostgreSQL IdempotencyStore: the contract suite, its own bad input, and the middleware
+// The PostgreSQL IdempotencyStore: the contract suite, its own bad input, the middleware
 // running a duplicate exactly once across separate stores (separate pools, as separate
-// processes would have).
+// processes would have), and a store connection lost mid-call reported through the middleware
+// as an IdempotencyError that is also a kConnectionFailed.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <barrier>
+#include <latch>
 #include <thread>
+
+#include <pqxx/pqxx>
 
 #include "conformance/idempotency_store_conformance.hpp"
 #include "mink/cqrs/command_bus.hpp"
@@ -134,6 +138,113 @@ TEST(PostgresIdempotency, DuplicatesFromTwoProcessesRunTheHandlerOnce) {
     EXPECT_EQ(replay.data["cents"], 500);
     EXPECT_EQ(runs.load(), round + 1);
   }
+}
+
+// ---- a lost connection, as the middleware reports it ----
+
+struct LostConnectionOutcome {
+  std::exception_ptr thrown;               // what Dispatch threw
+  std::optional<CommandResult> result;     // what Dispatch returned
+  std::vector<IdempotencyError> reported;  // what on_error received
+  int runs = 0;                            // handler runs
+};
+
+// Dispatches a Charge while the store's connection is lost in the middle of its reservation:
+// another session holds an uncommitted row for the same key, so the store's INSERT ... ON
+// CONFLICT waits for it; the store's backend is then terminated (what a server restart or a
+// network cut looks like to the client), and the holding session rolls back.
+LostConnectionOutcome DispatchWhileTheStoreLosesItsConnection(bool fail_closed) {
+  const std::string schema = pgt::UniqueSchema();
+  auto owner = MakePgStore(schema);
+  const std::string app = "mink-lost-" + schema;
+  auto store = std::make_shared<postgres::IdempotencyStore>(postgres::IdempotencyStoreOptions{
+      .url = pgt::DatabaseURL(), .schema = schema, .application_name = app});
+  const std::string key = "lost-1";
+
+  std::latch held(1);
+  std::atomic<bool> killed{false};
+  std::thread saboteur([&] {
+    pqxx::connection admin(
+        postgres::BuildConnInfo(pgt::DatabaseURL(), std::chrono::seconds(5), "mink-test-admin"));
+    pqxx::work hold(admin);
+    hold.exec("INSERT INTO " + store->QualifiedTable() + " (key, expires_at) VALUES (" +
+              hold.quote(key) + ", now() + interval '1 hour')");
+    held.count_down();
+    for (int i = 0; i < 1000 && !killed; ++i) {
+      auto waiting = pgt::AdminQuery(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+          "application_name = " +
+          hold.quote(app));
+      if (waiting == std::vector<std::string>{"1"}) killed = pgt::TerminateBackends(app) == 1;
+      if (!killed) std::this_thread::sleep_for(10ms);
+    }
+    hold.abort();
+  });
+  held.wait();
+
+  LostConnectionOutcome out;
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.fail_closed = fail_closed;
+  config.on_error = [&](const IdempotencyError& e) { out.reported.push_back(e); };
+  CommandBus bus;
+  bus.Use(IdempotencyMiddleware(config));
+  bus.Register(NewGenericHandler<Charge>([&](const Context&, const Charge& c) {
+    ++out.runs;
+    return NewSuccessResultWithData("payment-" + c.request_id, 1, {});
+  }));
+  Charge cmd;
+  cmd.request_id = key;
+  try {
+    out.result = bus.Dispatch(Context{}, cmd);
+  } catch (...) {
+    out.thrown = std::current_exception();
+  }
+  saboteur.join();
+  EXPECT_TRUE(killed) << "the store's connection was never caught waiting, so never killed";
+  return out;
+}
+
+// The IdempotencyError answers both codes, and its chain ends in libpqxx's own exception.
+void ExpectLostConnection(const IdempotencyError& e) {
+  EXPECT_TRUE(ErrorIs(e, errc::kIdempotencyFailed)) << e.what();
+  EXPECT_TRUE(ErrorIs(e, errc::kConnectionFailed)) << e.what();
+  EXPECT_TRUE(e.Is(errc::kConnectionFailed)) << e.what();
+  EXPECT_FALSE(ErrorIs(e, errc::kStorageFailed)) << e.what();
+  EXPECT_EQ(e.key(), "lost-1");
+  try {
+    std::rethrow_exception(e.Cause());
+  } catch (const Error& store_error) {
+    EXPECT_EQ(store_error.code(), errc::kConnectionFailed);
+    EXPECT_THROW(std::rethrow_exception(store_error.Cause()), pqxx::failure) << store_error.what();
+  }
+}
+
+TEST(PostgresIdempotencyLostConnection,
+     FailClosedThrowsAnIdempotencyErrorThatIsAConnectionFailure) {
+  LostConnectionOutcome out = DispatchWhileTheStoreLosesItsConnection(/*fail_closed=*/true);
+  std::exception_ptr error = out.thrown;
+  if (!error && out.result) error = out.result->error;
+  ASSERT_TRUE(error) << "the dispatch reported no failure";
+  EXPECT_TRUE(ErrorIs(error, errc::kIdempotencyFailed));
+  EXPECT_TRUE(ErrorIs(error, errc::kConnectionFailed));
+  try {
+    std::rethrow_exception(error);
+  } catch (const IdempotencyError& e) {
+    ExpectLostConnection(e);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not an IdempotencyError: " << e.what();
+  }
+  EXPECT_EQ(out.runs, 0) << "fail_closed ran the handler without the guarantee";
+}
+
+TEST(PostgresIdempotencyLostConnection, FailOpenReportsAnIdempotencyErrorThatIsAConnectionFailure) {
+  LostConnectionOutcome out = DispatchWhileTheStoreLosesItsConnection(/*fail_closed=*/false);
+  EXPECT_FALSE(out.thrown);
+  ASSERT_TRUE(out.result);
+  EXPECT_TRUE(out.result->IsSuccess());
+  EXPECT_EQ(out.runs, 1);
+  ASSERT_EQ(out.reported.size(), 1u);
+  ExpectLostConnection(out.reported[0]);
 }
 
 }  // namespace

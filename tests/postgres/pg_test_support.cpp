@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "mink/postgres/schema.hpp"
+#include "mink/postgres/identifier.hpp"
 
 namespace mink::postgres::testing {
 namespace {

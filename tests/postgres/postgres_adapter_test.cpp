@@ -16,7 +16,9 @@
 
 #include "mink/error.hpp"
 #include "mink/postgres/adapter.hpp"
-#include "mink/postgres/schema.hpp"
+#include "mink/postgres/identifier.hpp"
+#include "mink/postgres/migrations.hpp"
+#include "mink/postgres/transaction.hpp"
 #include "postgres/pg_test_support.hpp"
 #include "support/error_code.hpp"
 

@@ -1,10 +1,14 @@
-#include "mink/postgres/connection_pool.hpp"
+// The private connection pool (connection_pool.hpp has the contract).
+#include "connection_pool.hpp"
 
 #include <poll.h>
 
-#include <pqxx/except>
+#include <algorithm>
+#include <utility>
 
-namespace mink::postgres {
+#include "error_mapping.hpp"
+
+namespace mink::postgres::internal {
 
 bool ConnectionLooksDead(const pqxx::connection& conn) {
   if (!conn.is_open()) return true;
@@ -41,11 +45,14 @@ std::unique_ptr<pqxx::connection> ConnectionPool::Connect() const {
     auto conn = std::make_unique<pqxx::connection>(options_.conninfo);
     if (options_.on_connect) options_.on_connect(*conn);
     return conn;
-  } catch (const pqxx::broken_connection& e) {
-    throw Error(errc::kConnectionFailed, std::string("cannot connect to PostgreSQL: ") + e.what());
-  } catch (const pqxx::failure& e) {
-    throw Error(errc::kConnectionFailed,
-                std::string("cannot set up a PostgreSQL connection: ") + e.what());
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    // Whatever fails while a connection is being set up means there is no usable connection.
+    auto failure = MapFailure(std::current_exception(), "connect",
+                              /*connection_open=*/false);
+    if (!failure) throw;
+    throw failure->error;
   }
 }
 
@@ -62,7 +69,9 @@ ConnectionPool::Lease ConnectionPool::Acquire(const Context& ctx) {
       if (idle.epoch >= epoch_ && !ConnectionLooksDead(*idle.conn)) {
         return Lease(this, std::move(idle.conn), idle.epoch);
       }
-      --open_;  // retired: closed below, outside nothing else needs the lock
+      // Retired (opened before a MarkBroken) or dead: close it, outside the lock, since
+      // closing a connection may wait on the network.
+      --open_;
       ++discarded_;
       lock.unlock();
       idle.conn.reset();
@@ -113,7 +122,7 @@ void ConnectionPool::Return(std::unique_ptr<pqxx::connection> conn, uint64_t epo
 }
 
 void ConnectionPool::Close() {
-  std::vector<Idle> idle;
+  std::vector<Idle> idle;  // closed when this function returns, outside the lock
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
@@ -123,9 +132,9 @@ void ConnectionPool::Close() {
   cv_.notify_all();
 }
 
-ConnectionPool::Stats ConnectionPool::GetStats() {
+PoolStats ConnectionPool::GetStats() {
   std::lock_guard lock(mutex_);
-  return Stats{open_, idle_.size(), created_, discarded_};
+  return PoolStats{open_, idle_.size(), created_, discarded_};
 }
 
-}  // namespace mink::postgres
+}  // namespace mink::postgres::internal

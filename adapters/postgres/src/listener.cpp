@@ -1,3 +1,4 @@
+// The LISTEN thread (listener.hpp).
 #include "listener.hpp"
 
 #include <poll.h>
@@ -7,7 +8,7 @@
 #include <pqxx/except>
 #include <pqxx/notification>
 
-#include "mink/postgres/schema.hpp"
+#include "coordination.hpp"
 
 namespace mink::postgres::internal {
 namespace {

@@ -11,8 +11,8 @@
 #include <string>
 #include <thread>
 
+#include "connection_pool.hpp"
 #include "mink/detail/pull_subscription.hpp"
-#include "mink/postgres/connection_pool.hpp"
 
 namespace mink::postgres::internal {
 

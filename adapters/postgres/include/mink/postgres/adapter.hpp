@@ -24,13 +24,18 @@
 // Error(kInvalidArgument), both from the constructor before any connection or SQL; a lost or
 // unreachable server -> Error(kConnectionFailed) (the pool discards the connection and
 // reconnects on the next call); other SQL failures -> Error(kStorageFailed); event data that is
-// not JSON, or a stored row whose metadata does not decode -> SerializationError; a closed
-// adapter -> Error(kAdapterClosed).
+// not JSON, or a stored row whose metadata does not decode -> SerializationError; an applied
+// migration edited since -> MigrationChecksumError (Initialize); a closed adapter ->
+// Error(kAdapterClosed). Errors translated from libpqxx keep its exception as Cause().
 //
-// Thread safety: every method may be called from any thread. Connections come from a bounded
-// pool (Options::max_connections). A TransactionHook runs on the append's connection while its
-// transaction is open; it must use Transaction::Work() for its SQL and must not call back into
-// the adapter (that could wait for a connection the append itself holds).
+// Thread safety: every method may be called from any thread. Connections come from a bounded,
+// private pool (Options::max_connections). A TransactionHook runs on the append's connection
+// while its transaction is open: it receives a mink::postgres::Transaction
+// (mink/postgres/transaction.hpp, the header that exposes libpqxx) and must use its Work() for
+// its SQL and must not call back into the adapter (that could wait for a connection the append
+// itself holds).
+//
+// This header does not include libpqxx.
 #pragma once
 
 #include <chrono>
@@ -39,10 +44,10 @@
 #include <string>
 #include <vector>
 
-#include <pqxx/transaction>
-
 #include "mink/es/adapter.hpp"
-#include "mink/postgres/connection_pool.hpp"
+#include "mink/postgres/conninfo.hpp"
+#include "mink/postgres/errors.hpp"
+#include "mink/postgres/pool_stats.hpp"
 
 namespace mink::postgres {
 
@@ -79,16 +84,6 @@ struct Options {
   std::string application_name = "mink";
 };
 
-// The transaction an AppendWithHook runs in; the hook may add writes to it (the outbox does).
-class Transaction final : public mink::Transaction {
- public:
-  explicit Transaction(pqxx::work& work) : work_(work) {}
-  pqxx::work& Work() const noexcept { return work_; }
-
- private:
-  pqxx::work& work_;
-};
-
 namespace internal {
 class Core;
 }
@@ -103,8 +98,10 @@ class Adapter final : public EventStoreAdapter,
   Adapter(const Adapter&) = delete;
   Adapter& operator=(const Adapter&) = delete;
 
-  // Creates the schema and applies pending migrations (recorded in <schema>.schema_migrations).
-  // Safe to call repeatedly and from several processes at once.
+  // Creates the schema and applies pending migrations (recorded with their checksums in
+  // <schema>.schema_migrations; see mink/postgres/migrations.hpp). Safe to call repeatedly and
+  // from several processes at once. An applied migration whose text changed in this build is
+  // refused with MigrationChecksumError and nothing is changed.
   void Initialize(const Context& ctx) override;
   // Stops the listener, closes the pool; later calls throw kAdapterClosed. Idempotent.
   void Close() override;
@@ -133,18 +130,12 @@ class Adapter final : public EventStoreAdapter,
   // The highest migration applied to the schema (0 when not initialized).
   int MigrationVersion(const Context& ctx);
   const std::string& Schema() const noexcept;
-  ConnectionPool::Stats PoolStats() const;
+  postgres::PoolStats PoolStats() const;
   // True while the LISTEN thread holds a live connection.
   bool Listening() const;
 
  private:
   std::shared_ptr<internal::Core> core_;
 };
-
-// Builds the libpq connection string the adapter uses: validates `url` (throws
-// Error(kInvalidArgument) with libpq's reason when it does not parse) and adds connect_timeout
-// unless the URL sets one.
-std::string BuildConnInfo(const std::string& url, std::chrono::seconds connect_timeout,
-                          const std::string& application_name = "mink");
 
 }  // namespace mink::postgres

@@ -1,14 +1,25 @@
-// The adapter's DDL. Migration 1 creates the event store; later releases append steps.
-#include "mink/postgres/schema.hpp"
+// The adapter's DDL (mink/postgres/migrations.hpp). Migration 1 creates the event store;
+// later releases append steps. Never edit the text of a released step: databases that applied
+// it would refuse to start (MigrationChecksumError).
+#include "mink/postgres/migrations.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "coordination.hpp"
+#include "mink/detail/sha256.hpp"
+#include "mink/postgres/identifier.hpp"
 
 namespace mink::postgres {
 namespace {
 
+using internal::kNotifyChannel;
+using internal::kPositionLockClass;
+using internal::PositionLockKey;
+
 // Replaces every "{s}" with the quoted schema, "{schema_lit}" with it as a literal, and
-// "{k1}"/"{k2}" with the position-lock keys.
+// "{k1}"/"{k2}" with the position-lock keys and "{channel}" with the NOTIFY channel literal.
 std::string Expand(std::string sql, const std::string& schema) {
   const std::pair<std::string, std::string> subs[] = {
       {"{s}", QuoteIdentifier(schema)},
@@ -106,6 +117,11 @@ $mink$;
 std::vector<Migration> Migrations(const std::string& schema) {
   ValidateSchemaName(schema);
   return {Migration{1, "create event store", Expand(kMigration1, schema)}};
+}
+
+std::string MigrationChecksum(std::string_view sql) {
+  const auto digest = detail::Sha256(sql);
+  return detail::Hex(digest.data(), digest.size());
 }
 
 }  // namespace mink::postgres

@@ -1,4 +1,7 @@
-// mink/postgres/connection_pool.hpp — a bounded, thread-safe pool of libpqxx connections.
+// Private: a bounded, thread-safe pool of libpqxx connections, one per store (the event
+// adapter's and the idempotency store's). Not public API (docs/adapters/postgres.md,
+// "Connection pool"): its leases are libpqxx connections, and users size it through the
+// stores' options and observe it through PoolStats.
 //
 // Guarantees:
 //   * At most max_size connections are open at once; Acquire blocks (up to acquire_timeout or
@@ -11,7 +14,8 @@
 //     Acquire instead of being handed out.
 //   * Connections are opened outside the pool's lock; on_connect runs on each new connection
 //     (the adapter prepares its statements there).
-// Errors: failing to connect throws mink::Error(kConnectionFailed); an exhausted pool throws
+// Errors: failing to connect throws mink::Error(kConnectionFailed) (translated by
+// MapFailure, the libpqxx exception as its cause); an exhausted pool throws
 // mink::Error(kConnectionFailed) after acquire_timeout; a cancelled context kCancelled /
 // kDeadlineExceeded; a closed pool kAdapterClosed. All members are safe to call concurrently.
 #pragma once
@@ -28,8 +32,9 @@
 #include <pqxx/connection>
 
 #include "mink/context.hpp"
+#include "mink/postgres/pool_stats.hpp"
 
-namespace mink::postgres {
+namespace mink::postgres::internal {
 
 // True when a connection that is not running a query has data pending or is closed: the
 // server sent a FATAL message and hung up (terminated backend, restarted server). One poll(2).
@@ -42,13 +47,6 @@ class ConnectionPool {
     std::size_t max_size = 10;
     std::chrono::milliseconds acquire_timeout{10000};
     std::function<void(pqxx::connection&)> on_connect;
-  };
-
-  struct Stats {
-    std::size_t open = 0;    // connections open or being opened
-    std::size_t idle = 0;    // open and not leased
-    uint64_t created = 0;    // connections opened since start
-    uint64_t discarded = 0;  // connections closed because they broke or were retired
   };
 
   class Lease {
@@ -90,7 +88,7 @@ class ConnectionPool {
   Lease Acquire(const Context& ctx);
   // Closes idle connections and refuses new leases; leased connections close when returned.
   void Close();
-  Stats GetStats();
+  PoolStats GetStats();
 
   // Opens one connection outside the pool (used by the LISTEN thread). Throws kConnectionFailed.
   std::unique_ptr<pqxx::connection> Connect() const;
@@ -113,4 +111,4 @@ class ConnectionPool {
   bool closed_ = false;
 };
 
-}  // namespace mink::postgres
+}  // namespace mink::postgres::internal
