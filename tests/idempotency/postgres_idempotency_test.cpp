@@ -210,7 +210,7 @@ void ExpectLostConnection(const IdempotencyError& e) {
   EXPECT_TRUE(ErrorIs(e, errc::kConnectionFailed)) << e.what();
   EXPECT_TRUE(e.Is(errc::kConnectionFailed)) << e.what();
   EXPECT_FALSE(ErrorIs(e, errc::kStorageFailed)) << e.what();
-  EXPECT_EQ(e.key(), "lost-1");
+  EXPECT_EQ(e.Key(), "lost-1");
   try {
     std::rethrow_exception(e.Cause());
   } catch (const Error& store_error) {
