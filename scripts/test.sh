@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, starts a throwaway PostgreSQL, builds
 # the whole project with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
 # (unit, conformance on memory and PostgreSQL, examples, consumption tests of the compiled,
-# shared and header-only shapes, compile-fail diagnostics, formatting).
+# shared and header-only shapes, compile-fail diagnostics, formatting); then builds the
+# concurrency and PostgreSQL tests with ThreadSanitizer and runs them (scripts/tsan.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,6 @@ if ! ctest --test-dir "$BUILD" -N -L postgres | grep -q "Total Tests: [1-9]"; th
   exit 1
 fi
 ctest --test-dir "$BUILD" --output-on-failure -j"$(nproc)" --timeout 600
+
+# The same concurrency and PostgreSQL suites under ThreadSanitizer (a fresh server of its own).
+bash scripts/tsan.sh

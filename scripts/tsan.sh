@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds mink with ThreadSanitizer into build/tsan (-O1 -g) and runs the tests labelled
+# Builds mink's concurrency and PostgreSQL test binaries (target mink_tsan_subset) with
+# ThreadSanitizer into build/tsan (-O1 -g) and runs the tests labelled
 # `concurrency` (memory conformance, subscriptions, bus, idempotency) and every PostgreSQL
 # test (label `postgres`: conformance, gap, 100K-event and idempotency races) against a
 # throwaway PostgreSQL, started and stopped exactly as scripts/test.sh does.
@@ -20,7 +21,7 @@ BUILD=${BUILD_DIR:-build/tsan}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
   -DMINK_SANITIZE=thread -DMINK_BUILD_TESTS=ON -DMINK_WITH_POSTGRES=ON -DMINK_BUILD_EXAMPLES=OFF \
   -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
-"${NO_ASLR[@]}" cmake --build "$BUILD" -j"$(nproc)"
+"${NO_ASLR[@]}" cmake --build "$BUILD" -j"$(nproc)" --target mink_tsan_subset
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=7
 "${NO_ASLR[@]}" ctest --test-dir "$BUILD" -L "concurrency|postgres" --output-on-failure -j"$(nproc)" \
