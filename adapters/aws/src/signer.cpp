@@ -162,19 +162,16 @@ std::string UriDecode(std::string_view s) {
 std::string CanonicalUri(std::string_view wire_path, bool normalize_path) {
   if (wire_path.empty()) return "/";
   if (!normalize_path) return UriEncode(wire_path, true);
-  // RFC 3986 remove_dot_segments, with empty segments ("//") dropped as well.
+  // RFC 3986 remove_dot_segments, with empty segments ("//") dropped as well; a trailing '/'
+  // stays when something is left (botocore's rule).
   std::vector<std::string_view> segments;
-  bool trailing_slash = wire_path.back() == '/';
   std::size_t pos = 0;
   while (pos <= wire_path.size()) {
     const auto next = std::min(wire_path.find('/', pos), wire_path.size());
     const std::string_view seg = wire_path.substr(pos, next - pos);
     if (seg == "..") {
       if (!segments.empty()) segments.pop_back();
-      trailing_slash = next == wire_path.size() || trailing_slash;
-    } else if (seg == ".") {
-      trailing_slash = next == wire_path.size() || trailing_slash;
-    } else if (!seg.empty()) {
+    } else if (!seg.empty() && seg != ".") {
       segments.push_back(seg);
     }
     pos = next + 1;
@@ -184,7 +181,7 @@ std::string CanonicalUri(std::string_view wire_path, bool normalize_path) {
     path += '/';
     path += seg;
   }
-  if (path.empty() || trailing_slash) path += '/';
+  if (path.empty() || wire_path.back() == '/') path += '/';
   return UriEncode(path, true);
 }
 
