@@ -119,7 +119,7 @@ UrlParts ParseUrl(std::string_view url) {
   parts.host_header = Lower(authority);
   const auto q = rest.find('?');
   parts.path = std::string(rest.substr(0, q));
-  if (parts.path.empty()) parts.path = "/";
+  if (parts.path.empty()) parts.path.push_back('/');  // not = "/": GCC 12 -O3 -Wrestrict
   if (q != std::string_view::npos) parts.query = std::string(rest.substr(q + 1));
   return parts;
 }
