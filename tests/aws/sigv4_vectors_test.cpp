@@ -230,3 +230,16 @@ TEST(SigV4Vectors, HostKeepsANonDefaultPortOnly) {
   EXPECT_EQ(host_of("https://kms.us-east-1.amazonaws.com:443"), "kms.us-east-1.amazonaws.com");
   EXPECT_EQ(host_of("https://user:pw@[::1]:8443/x?y=1"), "[::1]:8443");
 }
+
+// The signing key is cached per day: one signer across day changes must sign exactly as a
+// fresh signer does each time.
+TEST(SigV4Vectors, CachedKeyFollowsTheDate) {
+  Signer shared({kAccessKey, kSecret, ""}, {.region = "us-east-1", .service = "kms"});
+  const mink::http::Headers headers = {{"Host", "kms.us-east-1.amazonaws.com"}};
+  const SigningRequest req{.method = "POST", .path = "/", .headers = &headers, .body = "{}"};
+  for (int day : {0, 1, 1, 0, 400, 0}) {
+    const auto at = kSuiteTime + std::chrono::hours(24 * day);
+    Signer fresh({kAccessKey, kSecret, ""}, {.region = "us-east-1", .service = "kms"});
+    EXPECT_EQ(shared.Sign(req, at).authorization, fresh.Sign(req, at).authorization) << day;
+  }
+}

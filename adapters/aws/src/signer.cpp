@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <vector>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 namespace mink::aws {
 namespace {
@@ -61,13 +64,46 @@ std::string HexLower(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
+// OpenSSL 3 looks algorithms up by name, under a lock, on every EVP_sha256() / HMAC() call;
+// that lookup cost more than the hashing itself here. The algorithms are fetched once and
+// kept for the process (never freed: still reachable, like OpenSSL's own tables).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) throw Error(errc::kCryptoFailed, "aws: SHA-256 is not available");
+  return md;
+}
+
+// A HMAC-SHA256 context with its digest set; each HMAC starts from a copy of it, so the digest
+// is not looked up again.
+const EVP_MAC_CTX* HmacTemplate() {
+  static EVP_MAC_CTX* tmpl = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);  // the context keeps its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      ctx = nullptr;
+    }
+    return ctx;
+  }();
+  if (tmpl == nullptr) throw Error(errc::kCryptoFailed, "aws: HMAC-SHA256 is not available");
+  return tmpl;
+}
+
 std::array<std::uint8_t, 32> Hmac(std::string_view key, std::string_view data) {
   std::array<std::uint8_t, 32> out{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &len) == nullptr ||
-      len != out.size()) {
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(HmacTemplate()),
+                                                                &EVP_MAC_CTX_free);
+  std::size_t len = 0;
+  if (!ctx ||
+      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   nullptr) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
     throw Error(errc::kCryptoFailed, "aws: HMAC-SHA256 failed");
   }
   return out;
@@ -223,7 +259,7 @@ std::string FormatAmzDate(SystemTime t) {
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), digest, &len, Sha256Md(), nullptr) != 1) {
     throw Error(errc::kCryptoFailed, "aws: SHA-256 failed");
   }
   return HexLower(digest, len);
@@ -257,8 +293,30 @@ std::string SignatureHex(const std::array<std::uint8_t, 32>& key, std::string_vi
   return HexLower(mac.data(), mac.size());
 }
 
+struct Signer::KeyCache {
+  std::mutex mu;
+  std::string date;
+  std::array<std::uint8_t, 32> key{};
+  ~KeyCache() { OPENSSL_cleanse(key.data(), key.size()); }
+};
+
+std::array<std::uint8_t, 32> Signer::SigningKey(std::string_view date) const {
+  {
+    std::lock_guard lock(key_cache_->mu);
+    if (key_cache_->date == date) return key_cache_->key;
+  }
+  const auto key =
+      DeriveSigningKey(credentials_.secret_access_key, date, options_.region, options_.service);
+  std::lock_guard lock(key_cache_->mu);
+  key_cache_->date = std::string(date);
+  key_cache_->key = key;
+  return key;
+}
+
 Signer::Signer(Credentials credentials, SignerOptions options)
-    : credentials_(std::move(credentials)), options_(std::move(options)) {
+    : credentials_(std::move(credentials)),
+      options_(std::move(options)),
+      key_cache_(std::make_shared<KeyCache>()) {
   if (credentials_.access_key_id.empty() || credentials_.secret_access_key.empty()) {
     throw Error(errc::kAwsMissingCredentials,
                 "aws: signing needs an access key id and a secret access key");

@@ -25,13 +25,16 @@
 //     leaves headers libcurl may rewrite (User-Agent, Expect, Accept, Content-Length ...)
 //     out of the signature.
 // The clock is injectable (SignerOptions::clock) so tests can pin the suites' time and skew it.
-// Nothing here logs; no message contains the secret key or the session token.
+// The derived signing key is cached for the UTC day it belongs to, as AWS SDKs do.
+// A Signer may be used from many threads at once. Nothing here logs; no message contains the
+// secret key or the session token.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -103,8 +106,13 @@ class Signer {
   SystemTime Now() const {
     return options_.clock ? options_.clock() : std::chrono::system_clock::now();
   }
+  // The derived key for `date` (yyyymmdd): four HMACs, so it is kept for the day it covers.
+  std::array<std::uint8_t, 32> SigningKey(std::string_view date) const;
+
+  struct KeyCache;
   Credentials credentials_;
   SignerOptions options_;
+  std::shared_ptr<KeyCache> key_cache_;  // shared by copies, which sign with the same secret
 };
 
 // Headers Sign(http::Request&) never signs: a proxy or libcurl may add, drop or rewrite them.
