@@ -422,11 +422,13 @@ TEST(QueryProtocol, XmlHelpers) {
       "<Id>3</Id><Code>InternalError</Code><Message>x &lt; y "
       "&#233;&#x20AC;</Message><SenderFault>false"
       "</SenderFault></member></Failed></PublishBatchResult></PublishBatchResponse>";
+  // Nest with XmlElements: its views point into `batch`. (XmlText returns a decoded copy,
+  // which views must not outlive.)
   auto successful =
-      mink::aws::XmlElements(mink::aws::XmlText(batch, "Successful").value(), "member");
+      mink::aws::XmlElements(mink::aws::XmlElements(batch, "Successful").at(0), "member");
   ASSERT_EQ(successful.size(), 2u);
   EXPECT_EQ(mink::aws::XmlText(successful[1], "MessageId"), "b");
-  auto failed = mink::aws::XmlElements(*mink::aws::XmlText(batch, "Failed"), "member");
+  auto failed = mink::aws::XmlElements(mink::aws::XmlElements(batch, "Failed").at(0), "member");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(mink::aws::XmlText(failed[0], "Message"), "x < y é€");
   EXPECT_FALSE(mink::aws::XmlText(batch, "Missing"));

@@ -121,7 +121,9 @@ std::string FormEncode(const QueryParams& params);
 // The text of the first <element> in an AWS XML reply, entities decoded; nullopt when absent.
 // Enough for AWS's flat, namespace-default replies; not a general XML parser.
 std::optional<std::string> XmlText(std::string_view xml, std::string_view element);
-// The inner XML of every <element> at any depth, in document order.
+// The inner XML of every <element> at any depth, in document order, as views into `xml`
+// (keep it alive). Nest calls to walk a structure:
+//   for (auto m : XmlElements(XmlElements(xml, "Successful").at(0), "member")) XmlText(m, "Id");
 std::vector<std::string_view> XmlElements(std::string_view xml, std::string_view element);
 
 }  // namespace mink::aws
