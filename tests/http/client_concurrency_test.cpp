@@ -15,14 +15,15 @@ using namespace std::chrono_literals;
 
 TEST(ClientConcurrency, ManyThreadsShareOneClient) {
   mink::testing::LocalServer server;
-  server->new_task_queue = [] { return new httplib::ThreadPool(12); };
+  // Abandoned /slow requests keep a worker busy for their full second: room for all of them.
+  server->new_task_queue = [] { return new httplib::ThreadPool(64); };
   std::atomic<int> served{0};
   server->Post("/echo", [&](const httplib::Request& req, httplib::Response& res) {
     ++served;
     res.set_content(req.get_header_value("X-Thread") + ":" + req.body, "text/plain");
   });
   server->Get("/slow", [](const httplib::Request&, httplib::Response& res) {
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(1s);  // far past every deadline and cancellation below
     res.set_content("late", "text/plain");
   });
   server.Start();

@@ -3,8 +3,9 @@
 // Each pooled Handle is one multi handle with one easy handle. The multi handle owns the
 // connection cache, so a handle returned to the pool keeps its keep-alive connections for the
 // next request. Requests run the multi loop themselves (curl_multi_perform + curl_multi_poll)
-// instead of curl_easy_perform so that a Context cancellation can wake the poll at once
-// (curl_multi_wakeup from a std::stop_callback) rather than at the next progress tick.
+// instead of curl_easy_perform so that a Context cancellation wakes the poll at once
+// (curl_multi_wakeup from a std::stop_callback: under 1 ms in the tests) rather than when
+// libcurl's next internal timer fires (~50 ms) or a progress callback ticks (up to 1 s).
 #include "mink/http/client.hpp"
 
 #include <algorithm>
