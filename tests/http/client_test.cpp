@@ -179,9 +179,12 @@ TEST_F(ClientTest, ContextDeadlineBoundsTheRequest) {
 
 TEST_F(ClientTest, CancellingTheContextAbortsAtOnce) {
   Client client(NoProxy());
-  auto [ctx, cancel] = ctx_.WithCancel();
+  // Not a structured binding: lambdas below capture ctx (clang < 16 rejects that).
+  const auto cancellable = ctx_.WithCancel();
+  const Context& ctx = cancellable.first;
+  const mink::CancelFunc& cancel = cancellable.second;
   std::atomic<Context::Clock::rep> cancelled_at{0};
-  std::thread canceller([&, cancel = cancel] {
+  std::thread canceller([&] {
     std::this_thread::sleep_for(150ms);
     cancelled_at = Context::Clock::now().time_since_epoch().count();
     cancel();
@@ -200,8 +203,9 @@ TEST_F(ClientTest, CancellingTheContextAbortsAtOnce) {
 
 TEST_F(ClientTest, DoneContextSendsNothing) {
   Client client(NoProxy());
-  auto [ctx, cancel] = ctx_.WithCancel();
-  cancel();
+  const auto cancellable = ctx_.WithCancel();
+  const Context& ctx = cancellable.first;
+  cancellable.second();
   HttpError e = Failure([&] { client.Do(ctx, {.url = server_.Url("/slow")}); });
   EXPECT_EQ(e.code(), mink::errc::kCancelled);
   EXPECT_FALSE(e.RequestSent());

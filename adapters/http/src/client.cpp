@@ -156,7 +156,7 @@ std::string StatusMessage(int status, const std::string& context) {
 }
 }  // namespace
 
-StatusError::StatusError(Response response, std::string context)
+StatusError::StatusError(Response response, const std::string& context)
     : HttpError(StatusCode(response.status), StatusMessage(response.status, context), true),
       response_(std::move(response)) {}
 
@@ -248,13 +248,18 @@ Response Client::Do(const Context& ctx, const Request& request) {
   bool has_expect = false, has_content_type = false, has_user_agent = false;
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name) || HasLineBreak(value)) {
-      throw HttpError(errc::kHttpInvalidRequest, what + ": invalid header \"" + name + "\"", false);
+      std::string message = what;
+      message.append(": invalid header \"").append(name).append("\"");
+      throw HttpError(errc::kHttpInvalidRequest, message, false);
     }
     has_expect |= IEquals(name, "Expect");
     has_content_type |= IEquals(name, "Content-Type");
     has_user_agent |= IEquals(name, "User-Agent");
     // "Name;" is libcurl's spelling of a header with an empty value.
-    Append(headers, value.empty() ? name + ";" : name + ": " + value);
+    std::string line = name;
+    line += value.empty() ? ";" : ": ";
+    line += value;
+    Append(headers, line);
   }
   if (!has_expect) Append(headers, "Expect:");  // no 100-continue round trip
   // Send exactly the headers given: libcurl would otherwise invent a form Content-Type.

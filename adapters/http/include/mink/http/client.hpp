@@ -78,7 +78,7 @@ struct Response {
 // "server error 503", "client error 404", "unexpected status 302".
 class StatusError : public HttpError {
  public:
-  explicit StatusError(Response response, std::string context = {});
+  explicit StatusError(Response response, const std::string& context = {});
   int status() const noexcept { return response_.status; }
   const Response& response() const noexcept { return response_; }
 
@@ -105,7 +105,7 @@ struct ClientOptions {
   // Bound of the TCP connect + TLS handshake.
   std::chrono::milliseconds connect_timeout{10000};
   // Replies longer than this fail with kHttpResponseTooLarge.
-  std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::size_t max_response_bytes = std::size_t{16} << 20;
   // Idle handles (each with its live connections) kept for reuse.
   std::size_t max_idle_handles = 16;
   // TLS: verify the peer's certificate and host name. false is for tests only and is logged.
