@@ -208,6 +208,7 @@ TEST_F(SecretsTest, NoSecretInAnyFailure) {
   mink::aws::JsonProtocolClient waiting(slow, "TrentService");
   n = 1;  // throttled first
   ExpectCleanFailure([&] { waiting.Call(mink::Context{}.WithTimeout(100ms), "Decrypt", {}); });
+  server.Stop();  // joins the handlers, which use `n`
   // Configuration errors.
   ExpectCleanFailure([&] {
     LoadConfig("kms", {.credentials = {"AKIDMARKED", kSecretMarker, kTokenMarker}}, Env({}));

@@ -62,6 +62,11 @@ class FakeAws {
     });
     server_.Start();
   }
+  // The server's threads use the members below: stop them before those are destroyed.
+  ~FakeAws() { server_.Stop(); }
+  FakeAws(const FakeAws&) = delete;
+  FakeAws& operator=(const FakeAws&) = delete;
+
   void Script(std::deque<Reply> replies) {
     std::lock_guard lock(mu_);
     replies_ = std::move(replies);

@@ -79,6 +79,7 @@ TEST(ClientConcurrency, ManyThreadsShareOneClient) {
     });
   }
   for (auto& th : threads) th.join();
+  server.Stop();  // joins the handlers, which use `served`
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(ok.load(), kThreads * (kRequests - 6));
   EXPECT_EQ(deadline.load(), kThreads * 3);

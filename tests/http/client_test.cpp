@@ -94,7 +94,10 @@ class ClientTest : public ::testing::Test {
     });
     server_.Start();
   }
-  void TearDown() override { gate_.Open(); }
+  void TearDown() override {
+    gate_.Open();
+    server_.Stop();  // joins the handlers, which use gate_ and slow_hits_
+  }
 
   LocalServer server_;
   Gate gate_;
