@@ -7,13 +7,18 @@
 // re-encodes them), so the generator gives it requests already in canonical form: sorted,
 // RFC 3986-encoded query and a path with only unreserved characters. Everything else is
 // random: method, segments, parameters, header names, values with messy blanks, body,
-// region, service, keys, date. No "Expect:" header: libcurl 7.88 signs that removal line as a
-// header it then does not send (bodies here are small, so libcurl sends no Expect anyway).
+// region, service, keys, date. Two libcurl 7.88 deviations are kept out of the generator:
+//   * it sorts "name:value" lines rather than names, so when one header name is a prefix of
+//     another ("x-mink-y1", "x-mink-y14") its SignedHeaders order is wrong (':' sorts after the
+//     digits); AWS and botocore sort by name, as mink does;
+//   * it signs an "Expect:" removal line as a header it then does not send (bodies here are
+//     small, so libcurl sends no Expect anyway).
 #include <gtest/gtest.h>
 
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -69,8 +74,9 @@ TEST(LibcurlCrossCheck, MinkVerifiesWhatLibcurlSigned) {
   }
   server.Start();
 
-  const auto seed = std::random_device{}();
-  std::cout << "libcurl cross-check seed " << seed << "\n";
+  const char* pinned = std::getenv("MINK_CROSSCHECK_SEED");
+  const auto seed = pinned ? std::stoull(pinned) : std::random_device{}();
+  std::cout << "libcurl cross-check seed " << seed << " (MINK_CROSSCHECK_SEED replays it)\n";
   std::mt19937_64 rng(seed);
   constexpr int kCases = 300;
   int checked = 0;
@@ -117,7 +123,9 @@ TEST(LibcurlCrossCheck, MinkVerifiesWhatLibcurlSigned) {
 
     curl_slist* headers = curl_slist_append(nullptr, ("X-Amz-Date: " + amz_date).c_str());
     for (int h = std::uniform_int_distribution<int>(0, 4)(rng); h > 0; --h) {
-      const std::string name = "X-Mink-" + Pick(rng, "abcdefXYZ019-", 1, 6) + std::to_string(h);
+      // The index comes first, so no name is a prefix of another (see the note at the top).
+      const std::string name =
+          "X-Mink-" + std::to_string(h) + "-" + Pick(rng, "abcdefXYZ019-", 1, 6);
       const std::string value = Pick(rng, " \tabcXYZ019-_.~!$&'()*+,;=@:/?\"<>[]{}|^", 1, 14);
       if (value.find_first_not_of(" \t") == std::string::npos) continue;
       headers = curl_slist_append(headers, (name + ": " + value).c_str());
