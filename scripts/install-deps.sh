@@ -9,6 +9,9 @@ PACKAGES=(
   libpqxx-dev libpq-dev postgresql-15 postgresql-client-15
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev clang-format
+  libcurl4-openssl-dev          # mink::http
+  libcpp-httplib-dev            # test servers of tests/http and tests/aws
+  python3-botocore              # tests/aws: botocore cross-check of the SigV4 signer
 )
 
 missing=()
