@@ -40,12 +40,17 @@ TEST(TypedPipelineConcurrency, OnePipelineDispatchedFromManyThreads) {
       OnlyFor<IsIdempotentCommand>(IdempotencyMiddleware(DefaultIdempotencyConfig(store))),
   };
   std::atomic<int> handled = 0;
-  std::atomic<int> failures_left = kThreads;  // the first attempt of a few dispatches fails
+  std::atomic<int> failures = 0;  // each thread's first command fails once, then is retried
   std::mutex seen_mutex;
   std::set<std::string> correlations;
   CommandBus bus;
   bus.Register<AddItem>(pipeline, [&](const Context& ctx, const AddItem& cmd) -> CommandResult {
-    if (failures_left.fetch_sub(1) > 0) throw DomainError("transient");
+    thread_local std::string failed_once;  // a retry runs on the dispatching thread
+    if (cmd.quantity == 1 && failed_once != cmd.GetCommandID()) {
+      failed_once = cmd.GetCommandID();
+      ++failures;
+      throw DomainError("transient");
+    }
     ++handled;
     EXPECT_EQ(ctx.TenantID(), "tenant-" + cmd.order_id);
     EXPECT_EQ(ctx.CausationID(), cmd.GetCommandID());
@@ -76,6 +81,7 @@ TEST(TypedPipelineConcurrency, OnePipelineDispatchedFromManyThreads) {
   constexpr int kTotal = kThreads * kPerThread;
   EXPECT_EQ(ok.load(), kTotal);
   EXPECT_EQ(handled.load(), kTotal);
+  EXPECT_EQ(failures.load(), kThreads);
   EXPECT_EQ(recorder->calls().size(), static_cast<std::size_t>(kTotal));
   EXPECT_EQ(correlations.size(), static_cast<std::size_t>(kTotal)) << "one fresh ID each";
   EXPECT_EQ(store->Len(), static_cast<std::size_t>(kTotal)) << "every result recorded";
