@@ -275,6 +275,26 @@ TEST_P(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
   EXPECT_EQ(memory->Len(), 0u);
 }
 
+// The custom functions take an AnyCommand; the typed form hands them a copy of the command.
+TEST_P(IdempotencyMiddlewareTest, CustomKeyFuncAndScopeSeeTheCommand) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.key_func = [](const AnyCommand& cmd) { return "key-" + cmd.As<PlaceOrder>().customer_id; };
+  config.scope = [](const Context&, const AnyCommand& cmd) {
+    return std::string(cmd.CommandType()) + "-scope";
+  };
+  auto f = Build(config);
+  PlaceOrder a;
+  a.customer_id = "c1";
+  a.total = 1;
+  PlaceOrder b = a;
+  b.total = 2;  // same custom key: a duplicate
+  EXPECT_EQ(f->bus.Dispatch(ctx, a).aggregate_id, "order-1");
+  EXPECT_EQ(f->bus.Dispatch(ctx, b).aggregate_id, "order-1");
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_TRUE(memory->Get(ctx, EffectiveIdempotencyKey("PlaceOrder", "PlaceOrder-scope", "key-c1"))
+                  .has_value());
+}
+
 TEST_P(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNotRun) {
   auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder cmd;
