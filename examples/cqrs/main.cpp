@@ -1,7 +1,9 @@
 // examples/cqrs — the CreateOrder flow through a CommandBus with every built-in middleware, on
 // the in-memory store: commands, a generic and an aggregate handler, validation, retries on
 // concurrency conflicts, metrics, and the correlation / causation / tenant IDs that end up in
-// each stored event's metadata. See docs/command-bus.md and docs/middleware.md.
+// each stored event's metadata. Both middleware forms: the concerns of every command as runtime
+// middleware (bus.Use), each handler's own policy as a typed, compile-time mink::Pipeline. See
+// docs/command-bus.md and docs/middleware.md.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -94,6 +96,18 @@ struct AddItem : mink::CommandBase {
   NLOHMANN_DEFINE_TYPE_INTRUSIVE(AddItem, order_id, item)
 };
 
+// A custom typed stage: records the aggregate each AggregateCommand targets. It calls
+// cmd.AggregateID() directly, which only compiles because OnlyFor<IsAggregateCommand> never
+// instantiates it for other command types.
+struct TouchedAggregates {
+  std::vector<std::string>* touched;
+  template <mink::AggregateCommand C, class N>
+  mink::CommandResult operator()(const mink::Context& ctx, const C& cmd, N&& next) const {
+    touched->push_back(cmd.AggregateID());
+    return next(ctx, cmd);
+  }
+};
+
 // Counts commands by outcome (a stand-in for mink::prometheus::CommandMetrics).
 class CountingMetrics : public mink::MetricsRecorder {
  public:
@@ -115,49 +129,58 @@ int main() {
   auto metrics = std::make_shared<CountingMetrics>();
   auto idempotency_store = std::make_shared<mink::memory::IdempotencyStore>();
   mink::IdempotencyConfig idempotency = mink::DefaultIdempotencyConfig(idempotency_store);
-  idempotency.skip_commands = {"AddItem"};  // adding the same item twice is legitimate
 
-  // ---- the pipeline: first registered is outermost ----
+  // ---- runtime middleware, for every command: first registered is outermost ----
   mink::CommandBus bus;
   bus.Use(mink::RecoveryMiddleware(), mink::LoggingMiddleware(logger),
           mink::MetricsMiddleware(metrics), mink::ValidationMiddleware(),
           mink::CorrelationIDMiddleware(), mink::CausationIDMiddleware(),
-          mink::TenantMiddleware(nullptr, /*required=*/true),
-          mink::IdempotencyMiddleware(idempotency),  // after Tenant: keys are per tenant
-          mink::TimeoutMiddleware(5s),
-          mink::RetryMiddleware({.max_attempts = 3,
-                                 .initial_delay = 10ms,
-                                 .should_retry = [](const std::exception_ptr& e) {
-                                   return mink::ErrorIs(e, mink::errc::kConcurrencyConflict);
-                                 }}));
+          mink::TenantMiddleware(nullptr, /*required=*/true));
 
-  // CreateOrder: a generic handler that creates the order, then adds its items by dispatching
+  // ---- typed pipelines, per handler: they run inside the runtime middleware ----
+  // CreateOrder is an IdempotentCommand, so OnlyFor applies IdempotencyMiddleware to it (after
+  // Tenant: keys are per tenant); AddItem has no IdempotencyKey() and would skip it — chosen at
+  // compile time, no runtime check (adding the same item twice is legitimate).
+  std::vector<std::string> touched;
+  auto retry_conflicts = mink::RetryMiddleware(
+      {.max_attempts = 3, .initial_delay = 10ms, .should_retry = [](const std::exception_ptr& e) {
+         return mink::ErrorIs(e, mink::errc::kConcurrencyConflict);
+       }});
+  mink::Pipeline per_handler{
+      mink::OnlyFor<mink::IsIdempotentCommand>(mink::IdempotencyMiddleware(idempotency)),
+      mink::OnlyFor<mink::IsAggregateCommand>(TouchedAggregates{&touched}),
+      mink::TimeoutMiddleware(5s), retry_conflicts};
+
+  // CreateOrder: a handler function that creates the order, then adds its items by dispatching
   // AddItem commands (nested dispatches: each records CreateOrder as its causation).
-  bus.Register(
-      mink::NewGenericHandler<CreateOrder>([&](const mink::Context& ctx, const CreateOrder& cmd) {
-        Order order(mink::NewUUID());
-        order.Create(cmd.customer_id);
-        store.SaveAggregate(ctx, order);
-        int64_t version = order.Version();
-        for (const Item& item : cmd.items) {
-          AddItem add;
-          add.order_id = order.AggregateID();
-          add.item = item;
-          mink::CommandResult added = bus.Dispatch(ctx, add);
-          added.ThrowIfError();
-          version = added.version;
-        }
-        return mink::NewSuccessResult(order.AggregateID(), version);
-      }));
+  bus.Register<CreateOrder>(per_handler, [&](const mink::Context& ctx, const CreateOrder& cmd) {
+    Order order(mink::NewUUID());
+    order.Create(cmd.customer_id);
+    store.SaveAggregate(ctx, order);
+    int64_t version = order.Version();
+    for (const Item& item : cmd.items) {
+      AddItem add;
+      add.order_id = order.AggregateID();
+      add.item = item;
+      mink::CommandResult added = bus.Dispatch(ctx, add);
+      added.ThrowIfError();
+      version = added.version;
+    }
+    return mink::NewSuccessResult(order.AggregateID(), version);
+  });
 
-  // AddItem: an aggregate handler (load, run, save with optimistic concurrency).
-  bus.Register(mink::NewAggregateHandler<AddItem, Order>({
+  // AddItem: an aggregate handler (load, run, save with optimistic concurrency) behind the same
+  // typed pipeline: the aggregate handler is itself a typed handler of AddItem.
+  auto add_item = mink::NewAggregateHandler<AddItem, Order>({
       .store = &store,
       .executor =
           [](const mink::Context&, Order& order, const AddItem& cmd) {
             order.AddItem(cmd.item.sku, cmd.item.quantity, cmd.item.price);
           },
-  }));
+  });
+  bus.Register<AddItem>(per_handler, [add_item](const mink::Context& ctx, const AddItem& cmd) {
+    return add_item->HandleTyped(ctx, cmd);
+  });
 
   mink::Context ctx;
 
@@ -223,6 +246,9 @@ int main() {
   store.LoadAggregate(ctx, reloaded);
   std::printf("order total %.2f; commands ok=%d failed=%d\n", reloaded.Total(),
               metrics->succeeded.load(), metrics->failed.load());
+  // The typed OnlyFor<IsAggregateCommand> stage saw the two AddItem of the order and the
+  // orphan, and no CreateOrder.
+  std::printf("aggregate commands seen by the typed stage: %zu\n", touched.size());
   bus.Close();
   return created.IsSuccess() && reloaded.Total() == 39.0 &&
                  replayed.aggregate_id == created.aggregate_id

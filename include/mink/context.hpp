@@ -14,15 +14,15 @@
 // EventStore::Append), which is how the command bus propagates correlation and causation.
 #pragma once
 
-#include <any>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 #include <utility>
 
 #include "mink/error.hpp"
@@ -138,22 +138,26 @@ class Context {
 
   // ---- arbitrary values ----
 
+  // Like Go's context.WithValue, each value is one link in a chain from the newest to the
+  // oldest: WithValue is a single allocation (no copy of the values already there), and a
+  // lookup walks the chain, so it costs one comparison per value on the way (contexts carry
+  // few values). A newer value under the same key hides the older one.
   template <class T>
   Context WithValue(std::string key, T value) const {
     Context child = *this;
-    auto values = values_ ? std::make_shared<Values>(*values_) : std::make_shared<Values>();
-    (*values)[std::move(key)] = std::any(std::move(value));
-    child.values_ = std::move(values);
+    child.values_ = std::make_shared<const ValueOf<T>>(std::move(key), values_, std::move(value));
     return child;
   }
 
-  // The value stored under `key` if it exists and has type T.
+  // The value stored under `key` if it exists and has type T (exactly, as std::any_cast).
   template <class T>
-  const T* Value(const std::string& key) const {
-    if (!values_) return nullptr;
-    auto it = values_->find(key);
-    if (it == values_->end()) return nullptr;
-    return std::any_cast<T>(&it->second);
+  const T* Value(std::string_view key) const {
+    for (const ValueEntry* e = values_.get(); e != nullptr; e = e->parent.get()) {
+      if (e->key == key) {
+        return e->Type() == typeid(T) ? static_cast<const T*>(e->Get()) : nullptr;
+      }
+    }
+    return nullptr;
   }
 
  private:
@@ -169,7 +173,35 @@ class Context {
   struct Ids {
     std::string correlation_id, causation_id, user_id, tenant_id;
   };
-  using Values = std::map<std::string, std::any, std::less<>>;
+  // One WithValue: its key and value, and the values of the context it was derived from.
+  struct ValueEntry {
+    ValueEntry(std::string k, std::shared_ptr<const ValueEntry> p)
+        : key(std::move(k)), parent(std::move(p)) {}
+    ValueEntry(const ValueEntry&) = delete;
+    ValueEntry& operator=(const ValueEntry&) = delete;
+    // Releases a long chain link by link instead of recursively (no deep recursion).
+    virtual ~ValueEntry() {
+      std::shared_ptr<const ValueEntry> next = std::move(parent);
+      while (next && next.use_count() == 1) {
+        std::shared_ptr<const ValueEntry> after = std::move(next->parent);
+        next = std::move(after);
+      }
+    }
+    virtual const std::type_info& Type() const noexcept = 0;
+    virtual const void* Get() const noexcept = 0;
+
+    std::string key;
+    // Mutable only so the destructor above can unlink a chain it solely owns.
+    mutable std::shared_ptr<const ValueEntry> parent;
+  };
+  template <class T>
+  struct ValueOf final : ValueEntry {
+    ValueOf(std::string k, std::shared_ptr<const ValueEntry> p, T v)
+        : ValueEntry(std::move(k), std::move(p)), value(std::move(v)) {}
+    const std::type_info& Type() const noexcept override { return typeid(T); }
+    const void* Get() const noexcept override { return &value; }
+    T value;
+  };
 
   const Ids& ids() const noexcept {
     static const Ids kEmpty;
@@ -187,7 +219,7 @@ class Context {
   std::shared_ptr<Link> link_;  // keeps the propagation callback alive
   std::optional<Clock::time_point> deadline_;
   std::shared_ptr<const Ids> ids_;
-  std::shared_ptr<const Values> values_;
+  std::shared_ptr<const ValueEntry> values_;
 };
 
 }  // namespace mink

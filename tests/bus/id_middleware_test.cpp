@@ -1,7 +1,9 @@
-// CorrelationIDMiddleware, CausationIDMiddleware and TenantMiddleware.
+// CorrelationIDMiddleware, CausationIDMiddleware and TenantMiddleware — in both pipeline forms
+// (support/both_forms.hpp).
 #include <gtest/gtest.h>
 
 #include "bus/test_commands.hpp"
+#include "support/both_forms.hpp"
 
 namespace mink::testing {
 namespace {
@@ -10,17 +12,26 @@ struct Seen {
   std::string correlation, causation, tenant, command_id;
 };
 
-// A bus whose CreateOrder handler records the IDs on its context.
-struct Fixture {
-  CommandBus bus;
-  Seen seen;
-  Fixture() {
-    bus.RegisterFunc("CreateOrder", [this](const Context& ctx, const AnyCommand& cmd) {
-      seen = {ctx.CorrelationID(), ctx.CausationID(), ctx.TenantID(), cmd.Base().GetCommandID()};
+// A bus with middleware `ms` whose CreateOrder handler records the IDs on its context.
+class RecordingTest : public BothFormsTest {
+ protected:
+  template <class... Ms>
+  auto MakeRecording(Ms... ms) {
+    auto f = Make(std::move(ms)...);
+    f->template Handle<CreateOrder>([this](const Context& ctx, const CreateOrder& cmd) {
+      seen = {ctx.CorrelationID(), ctx.CausationID(), ctx.TenantID(), cmd.GetCommandID()};
       return NewSuccessResult("", 0);
     });
+    return f;
   }
+  Seen seen;
 };
+class CorrelationIDMiddlewareTest : public RecordingTest {};
+class CausationIDMiddlewareTest : public RecordingTest {};
+class TenantMiddlewareTest : public RecordingTest {};
+INSTANTIATE_BOTH_FORMS(CorrelationIDMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(CausationIDMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(TenantMiddlewareTest);
 
 CreateOrder Order(std::string correlation = "", std::string causation = "",
                   std::string tenant = "") {
@@ -31,62 +42,57 @@ CreateOrder Order(std::string correlation = "", std::string causation = "",
   return cmd;
 }
 
-TEST(CorrelationIDMiddleware, GeneratesAUuidWhenNothingIsSet) {
-  Fixture f;
-  f.bus.Use(CorrelationIDMiddleware());
-  f.bus.Dispatch(Context{}, Order());
-  const std::string first = f.seen.correlation;
+TEST_P(CorrelationIDMiddlewareTest, GeneratesAUuidWhenNothingIsSet) {
+  auto f = MakeRecording(CorrelationIDMiddleware());
+  f->bus.Dispatch(Context{}, Order());
+  const std::string first = seen.correlation;
   EXPECT_EQ(first.size(), 36u);
   EXPECT_EQ(first[14], '4');  // version 4
-  f.bus.Dispatch(Context{}, Order());
-  EXPECT_NE(f.seen.correlation, first);
+  f->bus.Dispatch(Context{}, Order());
+  EXPECT_NE(seen.correlation, first);
 }
 
-TEST(CorrelationIDMiddleware, CommandValueBeatsTheGeneratorAndContextBeatsBoth) {
-  Fixture f;
-  f.bus.Use(CorrelationIDMiddleware([] { return std::string("generated"); }));
-  f.bus.Dispatch(Context{}, Order());
-  EXPECT_EQ(f.seen.correlation, "generated");
-  f.bus.Dispatch(Context{}, Order("from-command"));
-  EXPECT_EQ(f.seen.correlation, "from-command");
-  f.bus.Dispatch(Context{}.WithCorrelationID("from-context"), Order("from-command"));
-  EXPECT_EQ(f.seen.correlation, "from-context");
+TEST_P(CorrelationIDMiddlewareTest, CommandValueBeatsTheGeneratorAndContextBeatsBoth) {
+  auto f = MakeRecording(CorrelationIDMiddleware([] { return std::string("generated"); }));
+  f->bus.Dispatch(Context{}, Order());
+  EXPECT_EQ(seen.correlation, "generated");
+  f->bus.Dispatch(Context{}, Order("from-command"));
+  EXPECT_EQ(seen.correlation, "from-command");
+  f->bus.Dispatch(Context{}.WithCorrelationID("from-context"), Order("from-command"));
+  EXPECT_EQ(seen.correlation, "from-context");
 }
 
-TEST(CausationIDMiddleware, UsesTheCommandsCausationElseContextElseItsId) {
-  Fixture f;
-  f.bus.Use(CausationIDMiddleware());
-  f.bus.Dispatch(Context{}, Order());
-  EXPECT_EQ(f.seen.causation, f.seen.command_id);
-  f.bus.Dispatch(Context{}.WithCausationID("ctx-cause"), Order());
-  EXPECT_EQ(f.seen.causation, "ctx-cause");
-  f.bus.Dispatch(Context{}.WithCausationID("ctx-cause"), Order("", "cmd-cause"));
-  EXPECT_EQ(f.seen.causation, "cmd-cause");
+TEST_P(CausationIDMiddlewareTest, UsesTheCommandsCausationElseContextElseItsId) {
+  auto f = MakeRecording(CausationIDMiddleware());
+  f->bus.Dispatch(Context{}, Order());
+  EXPECT_EQ(seen.causation, seen.command_id);
+  f->bus.Dispatch(Context{}.WithCausationID("ctx-cause"), Order());
+  EXPECT_EQ(seen.causation, "ctx-cause");
+  f->bus.Dispatch(Context{}.WithCausationID("ctx-cause"), Order("", "cmd-cause"));
+  EXPECT_EQ(seen.causation, "cmd-cause");
 }
 
-TEST(TenantMiddleware, TakesTheCommandsTenantByDefaultAndKeepsTheContexts) {
-  Fixture f;
-  f.bus.Use(TenantMiddleware());
-  f.bus.Dispatch(Context{}, Order("", "", "tenant-a"));
-  EXPECT_EQ(f.seen.tenant, "tenant-a");
-  f.bus.Dispatch(Context{}.WithTenantID("tenant-ctx"), Order("", "", "tenant-a"));
-  EXPECT_EQ(f.seen.tenant, "tenant-ctx");
-  f.bus.Dispatch(Context{}, Order());
-  EXPECT_EQ(f.seen.tenant, "");
+TEST_P(TenantMiddlewareTest, TakesTheCommandsTenantByDefaultAndKeepsTheContexts) {
+  auto f = MakeRecording(TenantMiddleware());
+  f->bus.Dispatch(Context{}, Order("", "", "tenant-a"));
+  EXPECT_EQ(seen.tenant, "tenant-a");
+  f->bus.Dispatch(Context{}.WithTenantID("tenant-ctx"), Order("", "", "tenant-a"));
+  EXPECT_EQ(seen.tenant, "tenant-ctx");
+  f->bus.Dispatch(Context{}, Order());
+  EXPECT_EQ(seen.tenant, "");
 }
 
-TEST(TenantMiddleware, ResolverAndRequired) {
-  Fixture f;
-  f.bus.Use(TenantMiddleware(
+TEST_P(TenantMiddlewareTest, ResolverAndRequired) {
+  auto f = MakeRecording(TenantMiddleware(
       [](const Context& ctx, const AnyCommand&) {
         const std::string* t = ctx.Value<std::string>("tenant-header");
         return t ? *t : std::string();
       },
       /*required=*/true));
-  f.bus.Dispatch(Context{}.WithValue(std::string("tenant-header"), std::string("t-9")), Order());
-  EXPECT_EQ(f.seen.tenant, "t-9");
+  f->bus.Dispatch(Context{}.WithValue(std::string("tenant-header"), std::string("t-9")), Order());
+  EXPECT_EQ(seen.tenant, "t-9");
   try {
-    f.bus.Dispatch(Context{}, Order());
+    f->bus.Dispatch(Context{}, Order());
     FAIL();
   } catch (const ValidationError& e) {
     EXPECT_EQ(e.Field(), "tenantId");

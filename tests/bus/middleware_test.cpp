@@ -1,4 +1,6 @@
-// Built-in middleware: validation, recovery, logging, metrics, timeout, conditional.
+// Built-in middleware: validation, recovery, logging, metrics, timeout, conditional — each test
+// runs against both pipeline forms (support/both_forms.hpp): the runtime bus.Use and the typed
+// mink::Pipeline.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -9,6 +11,7 @@
 #include "bus/test_commands.hpp"
 #include "core/test_events.hpp"
 #include "mink/memory/adapter.hpp"
+#include "support/both_forms.hpp"
 
 namespace mink::testing {
 namespace {
@@ -21,31 +24,42 @@ struct Throws {
   NLOHMANN_DEFINE_TYPE_INTRUSIVE(Throws, what, std_exception)
 };
 
-CommandHandlerFn Thrower() {
-  return [](const Context&, const AnyCommand& cmd) -> CommandResult {
-    const Throws& t = cmd.As<Throws>();
-    if (t.std_exception) throw std::out_of_range(t.what);
-    throw 42;
-  };
+CommandResult Throw(const Context&, const Throws& t) {
+  if (t.std_exception) throw std::out_of_range(t.what);
+  throw 42;
 }
 
-TEST(ValidationMiddleware, InvalidCommandNeverReachesTheHandler) {
-  CommandBus bus;
-  bus.Use(ValidationMiddleware());
+CommandResult Pong(const Context&, const Ping&) { return NewSuccessResult("pong", 1); }
+
+class ValidationMiddlewareTest : public BothFormsTest {};
+class RecoveryMiddlewareTest : public BothFormsTest {};
+class LoggingMiddlewareTest : public BothFormsTest {};
+class MetricsMiddlewareTest : public BothFormsTest {};
+class TimeoutMiddlewareTest : public BothFormsTest {};
+class ConditionalMiddlewareTest : public BothFormsTest {};
+INSTANTIATE_BOTH_FORMS(ValidationMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(RecoveryMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(LoggingMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(MetricsMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(TimeoutMiddlewareTest);
+INSTANTIATE_BOTH_FORMS(ConditionalMiddlewareTest);
+
+TEST_P(ValidationMiddlewareTest, InvalidCommandNeverReachesTheHandler) {
+  auto f = Make(ValidationMiddleware());
   int calls = 0;
-  bus.RegisterFunc("CreateOrder", [&](const Context&, const AnyCommand&) {
+  f->Handle<CreateOrder>([&](const Context&, const CreateOrder&) {
     ++calls;
     return NewSuccessResult("", 0);
   });
   try {
-    bus.Dispatch(Context{}, CreateOrder{});
+    f->bus.Dispatch(Context{}, CreateOrder{});
     FAIL();
   } catch (const ValidationError& e) {
     EXPECT_EQ(e.CommandType(), "CreateOrder");
     EXPECT_EQ(e.Field(), "CustomerID");
   }
   EXPECT_EQ(calls, 0);
-  EXPECT_TRUE(bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"}).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"}).IsSuccess());
   EXPECT_EQ(calls, 1);
 }
 
@@ -54,25 +68,22 @@ struct Picky {
   void Validate() const { throw std::invalid_argument("too picky"); }
 };
 
-TEST(ValidationMiddleware, NonMinkExceptionFromValidateBecomesAValidationError) {
-  CommandBus bus;
-  bus.Use(ValidationMiddleware());
-  bus.RegisterFunc("Picky",
-                   [](const Context&, const AnyCommand&) { return NewSuccessResult("", 0); });
+TEST_P(ValidationMiddlewareTest, NonMinkExceptionFromValidateBecomesAValidationError) {
+  auto f = Make(ValidationMiddleware());
+  f->Handle<Picky>([](const Context&, const Picky&) { return NewSuccessResult("", 0); });
   try {
-    bus.Dispatch(Context{}, Picky{});
+    f->bus.Dispatch(Context{}, Picky{});
     FAIL();
   } catch (const ValidationError& e) {
     EXPECT_EQ(e.Message(), "too picky");
   }
 }
 
-TEST(RecoveryMiddleware, StdExceptionBecomesPanicErrorWithTypeWhatAndCommandData) {
-  CommandBus bus;
-  bus.Use(RecoveryMiddleware());
-  bus.RegisterFunc("Throws", Thrower());
+TEST_P(RecoveryMiddlewareTest, StdExceptionBecomesPanicErrorWithTypeWhatAndCommandData) {
+  auto f = Make(RecoveryMiddleware());
+  f->Handle<Throws>(Throw);
   try {
-    bus.Dispatch(Context{}, Throws{.what = "index 9"});
+    f->bus.Dispatch(Context{}, Throws{.what = "index 9"});
     FAIL();
   } catch (const PanicError& e) {
     EXPECT_EQ(e.code(), errc::kHandlerFailed);
@@ -85,44 +96,40 @@ TEST(RecoveryMiddleware, StdExceptionBecomesPanicErrorWithTypeWhatAndCommandData
   }
 }
 
-TEST(RecoveryMiddleware, NonStdExceptionIsRecoveredToo) {
-  CommandBus bus;
-  bus.Use(RecoveryMiddleware());
-  bus.RegisterFunc("Throws", Thrower());
+TEST_P(RecoveryMiddlewareTest, NonStdExceptionIsRecoveredToo) {
+  auto f = Make(RecoveryMiddleware());
+  f->Handle<Throws>(Throw);
   try {
-    bus.Dispatch(Context{}, Throws{.std_exception = false});
+    f->bus.Dispatch(Context{}, Throws{.std_exception = false});
     FAIL();
   } catch (const PanicError& e) {
     EXPECT_EQ(e.Value(), "unknown exception");
   }
 }
 
-TEST(RecoveryMiddleware, MinkErrorsPassUnchanged) {
-  CommandBus bus;
-  bus.Use(RecoveryMiddleware());
-  bus.RegisterFunc("Ping", [](const Context&, const AnyCommand&) -> CommandResult {
+TEST_P(RecoveryMiddlewareTest, MinkErrorsPassUnchanged) {
+  auto f = Make(RecoveryMiddleware());
+  f->Handle<Ping>([](const Context&, const Ping&) -> CommandResult {
     throw ConcurrencyError("Order-1", 1, 2);
   });
-  EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
 }
 
-TEST(LoggingMiddleware, LogsStartCompletionAndFailure) {
+TEST_P(LoggingMiddlewareTest, LogsStartCompletionAndFailure) {
   std::ostringstream out;
   auto logger = std::make_shared<spdlog::logger>(
       "bus-test", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
   logger->set_level(spdlog::level::debug);
   logger->set_pattern("%l %v");
-  CommandBus bus;
-  bus.Use(LoggingMiddleware(logger));
-  bus.Register(PingHandler("agg-1"));
-  bus.RegisterFunc("Throws", Thrower());
-  bus.RegisterFunc("CreateOrder", [](const Context&, const AnyCommand&) {
-    return NewErrorResult(DomainError("no stock"));
-  });
+  auto f = Make(LoggingMiddleware(logger));
+  f->Handle<Ping>([](const Context&, const Ping&) { return NewSuccessResult("agg-1", 1); });
+  f->Handle<Throws>(Throw);
+  f->Handle<CreateOrder>(
+      [](const Context&, const CreateOrder&) { return NewErrorResult(DomainError("no stock")); });
 
-  bus.Dispatch(Context{}, Ping{});
-  EXPECT_THROW(bus.Dispatch(Context{}, Throws{.what = "boom"}), std::out_of_range);
-  bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
+  f->bus.Dispatch(Context{}, Ping{});
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Throws{.what = "boom"}), std::out_of_range);
+  f->bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
 
   const std::string text = out.str();
   EXPECT_NE(text.find("debug dispatching command Ping"), std::string::npos) << text;
@@ -134,19 +141,17 @@ TEST(LoggingMiddleware, LogsStartCompletionAndFailure) {
       << text;
 }
 
-TEST(MetricsMiddleware, RecordsSuccessErrorResultsAndExceptions) {
+TEST_P(MetricsMiddlewareTest, RecordsSuccessErrorResultsAndExceptions) {
   auto recorder = std::make_shared<FakeRecorder>();
-  CommandBus bus;
-  bus.Use(MetricsMiddleware(recorder));
-  bus.Register(PingHandler());
-  bus.RegisterFunc("CreateOrder", [](const Context&, const AnyCommand&) {
-    return NewErrorResult(DomainError("no"));
-  });
-  bus.RegisterFunc("Throws", Thrower());
+  auto f = Make(MetricsMiddleware(recorder));
+  f->Handle<Ping>(Pong);
+  f->Handle<CreateOrder>(
+      [](const Context&, const CreateOrder&) { return NewErrorResult(DomainError("no")); });
+  f->Handle<Throws>(Throw);
 
-  bus.Dispatch(Context{}, Ping{});
-  bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
-  EXPECT_THROW(bus.Dispatch(Context{}, Throws{.what = "x"}), std::out_of_range);
+  f->bus.Dispatch(Context{}, Ping{});
+  f->bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Throws{.what = "x"}), std::out_of_range);
 
   auto calls = recorder->calls();
   ASSERT_EQ(calls.size(), 3u);
@@ -161,7 +166,7 @@ TEST(MetricsMiddleware, RecordsSuccessErrorResultsAndExceptions) {
 }
 
 // Regression: a recorder that throws neither fails a command that ran nor records it twice.
-TEST(MetricsMiddleware, AThrowingRecorderDoesNotFailTheCommand) {
+TEST_P(MetricsMiddlewareTest, AThrowingRecorderDoesNotFailTheCommand) {
   class ThrowingRecorder : public MetricsRecorder {
    public:
     void RecordCommand(std::string_view, std::chrono::nanoseconds, bool,
@@ -172,52 +177,48 @@ TEST(MetricsMiddleware, AThrowingRecorderDoesNotFailTheCommand) {
     std::atomic<int> calls{0};
   };
   auto recorder = std::make_shared<ThrowingRecorder>();
-  CommandBus bus;
-  bus.Use(MetricsMiddleware(recorder));
-  bus.Register(PingHandler());
-  EXPECT_TRUE(bus.Dispatch(Context{}, Ping{}).IsSuccess());
+  auto f = Make(MetricsMiddleware(recorder));
+  f->Handle<Ping>(Pong);
+  EXPECT_TRUE(f->bus.Dispatch(Context{}, Ping{}).IsSuccess());
   EXPECT_EQ(recorder->calls.load(), 1);
 }
 
-TEST(TimeoutMiddleware, HandlerSeesTheDeadlineAndCooperativeWaitsEndAtIt) {
-  CommandBus bus;
-  bus.Use(TimeoutMiddleware(std::chrono::milliseconds(20)));
-  bus.RegisterFunc("Ping", [](const Context& ctx, const AnyCommand&) -> CommandResult {
+TEST_P(TimeoutMiddlewareTest, HandlerSeesTheDeadlineAndCooperativeWaitsEndAtIt) {
+  auto f = Make(TimeoutMiddleware(std::chrono::milliseconds(20)));
+  f->Handle<Ping>([](const Context& ctx, const Ping&) -> CommandResult {
     EXPECT_TRUE(ctx.Deadline().has_value());
     ctx.SleepFor(std::chrono::minutes(5));  // returns at the deadline
     ctx.ThrowIfDone();
     return NewSuccessResult("", 0);
   });
   try {
-    bus.Dispatch(Context{}, Ping{});
+    f->bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
   }
 }
 
-TEST(TimeoutMiddleware, HandlerIgnoringTheDeadlineHasItsResultReturned) {
-  CommandBus bus;
-  bus.Use(TimeoutMiddleware(std::chrono::milliseconds(1)));
-  bus.RegisterFunc("Ping", [](const Context& ctx, const AnyCommand&) {
+TEST_P(TimeoutMiddlewareTest, HandlerIgnoringTheDeadlineHasItsResultReturned) {
+  auto f = Make(TimeoutMiddleware(std::chrono::milliseconds(1)));
+  f->Handle<Ping>([](const Context& ctx, const Ping&) {
     while (!ctx.DeadlineExceeded()) std::this_thread::yield();  // busy, never checks ctx
     return NewSuccessResult("finished anyway", 1);
   });
-  EXPECT_EQ(bus.Dispatch(Context{}, Ping{}).aggregate_id, "finished anyway");
+  EXPECT_EQ(f->bus.Dispatch(Context{}, Ping{}).aggregate_id, "finished anyway");
 }
 
-TEST(TimeoutMiddleware, StoreRefusesWritesAfterTheDeadline) {
+TEST_P(TimeoutMiddlewareTest, StoreRefusesWritesAfterTheDeadline) {
   EventStore store(std::make_shared<memory::Adapter>());
   store.RegisterEvents<OrderCreated>();
-  CommandBus bus;
-  bus.Use(TimeoutMiddleware(std::chrono::milliseconds(1)));
-  bus.RegisterFunc("Ping", [&](const Context& ctx, const AnyCommand&) {
+  auto f = Make(TimeoutMiddleware(std::chrono::milliseconds(1)));
+  f->Handle<Ping>([&](const Context& ctx, const Ping&) {
     while (!ctx.DeadlineExceeded()) std::this_thread::yield();
     store.Append(ctx, "Order-late", {OrderCreated{"late", "c"}});
     return NewSuccessResult("late", 1);
   });
   try {
-    bus.Dispatch(Context{}, Ping{});
+    f->bus.Dispatch(Context{}, Ping{});
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
@@ -226,20 +227,40 @@ TEST(TimeoutMiddleware, StoreRefusesWritesAfterTheDeadline) {
   EXPECT_THROW(TimeoutMiddleware(std::chrono::seconds(0)), Error);
 }
 
-TEST(ConditionalMiddleware, AppliesOnlyToMatchingCommands) {
-  CommandBus bus;
+// The inner middleware is generic (`const auto&` command, `auto&&` next), so the same lambda
+// serves the runtime form (AnyCommand, Next) and the typed one (the concrete command).
+TEST_P(ConditionalMiddlewareTest, AppliesOnlyToMatchingCommands) {
   std::vector<std::string> seen;
-  bus.Use(CommandTypeMiddleware({"CreateOrder"},
-                                [&](const Context& ctx, const AnyCommand& cmd, Next next) {
-                                  seen.emplace_back(cmd.CommandType());
-                                  return next(ctx, cmd);
-                                }));
-  bus.Register(PingHandler());
-  bus.RegisterFunc("CreateOrder",
-                   [](const Context&, const AnyCommand&) { return NewSuccessResult("", 0); });
-  bus.Dispatch(Context{}, Ping{});
-  bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
+  auto f = Make(CommandTypeMiddleware(
+      {"CreateOrder"}, [&](const Context& ctx, const auto& cmd, auto&& next) -> CommandResult {
+        seen.emplace_back(CommandTypeOf(cmd));
+        return next(ctx, cmd);
+      }));
+  f->Handle<Ping>(Pong);
+  f->Handle<CreateOrder>(
+      [](const Context&, const CreateOrder&) { return NewSuccessResult("", 0); });
+  f->bus.Dispatch(Context{}, Ping{});
+  f->bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"});
   EXPECT_EQ(seen, std::vector<std::string>{"CreateOrder"});
+}
+
+TEST_P(ConditionalMiddlewareTest, ConditionSeesTheCommandAndRuntimeConditionsWork) {
+  std::vector<std::string> seen;
+  auto f = Make(ConditionalMiddleware(
+      [](const auto& cmd) { return CommandBaseOf(cmd).GetTenantID() == "beta"; },
+      [&](const Context& ctx, const auto& cmd, auto&& next) -> CommandResult {
+        seen.push_back(CommandBaseOf(cmd).GetTenantID());
+        return next(ctx, cmd);
+      }));
+  f->Handle<CreateOrder>(
+      [](const Context&, const CreateOrder&) { return NewSuccessResult("", 0); });
+  CreateOrder beta{.customer_id = "c"};
+  beta.SetTenantID("beta");
+  CreateOrder other{.customer_id = "c"};
+  other.SetTenantID("other");
+  f->bus.Dispatch(Context{}, beta);
+  f->bus.Dispatch(Context{}, other);
+  EXPECT_EQ(seen, std::vector<std::string>{"beta"});
 }
 
 }  // namespace

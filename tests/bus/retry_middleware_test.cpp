@@ -1,4 +1,5 @@
-// RetryMiddleware: attempts, predicate, error results, delays, cancellation.
+// RetryMiddleware: attempts, predicate, error results, delays, cancellation — in both pipeline
+// forms (support/both_forms.hpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,6 +7,7 @@
 #include <thread>
 
 #include "bus/test_commands.hpp"
+#include "support/both_forms.hpp"
 
 namespace mink::testing {
 namespace {
@@ -14,90 +16,88 @@ using std::chrono::milliseconds;
 using Duration = RetryConfig::Duration;
 
 // Fails (throws DomainError) until the `succeed_on`-th call.
-CommandHandlerFn FailUntil(std::atomic<int>& calls, int succeed_on) {
-  return [&calls, succeed_on](const Context&, const AnyCommand&) -> CommandResult {
+auto FailUntil(std::atomic<int>& calls, int succeed_on) {
+  return [&calls, succeed_on](const Context&, const Ping&) -> CommandResult {
     if (++calls < succeed_on) throw DomainError("transient");
     return NewSuccessResult("done", calls.load());
   };
 }
 
-TEST(RetryMiddleware, RetriesUntilSuccess) {
+class RetryMiddlewareTest : public BothFormsTest {};
+INSTANTIATE_BOTH_FORMS(RetryMiddlewareTest);
+
+TEST_P(RetryMiddlewareTest, RetriesUntilSuccess) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(1)}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 3));
-  CommandResult r = bus.Dispatch(Context{}, Ping{});
+  auto f = Make(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(1)}));
+  f->Handle<Ping>(FailUntil(calls, 3));
+  CommandResult r = f->bus.Dispatch(Context{}, Ping{});
   EXPECT_TRUE(r.IsSuccess());
   EXPECT_EQ(calls, 3);
 }
 
-TEST(RetryMiddleware, GivesUpAfterMaxAttemptsWithTheLastException) {
+TEST_P(RetryMiddlewareTest, GivesUpAfterMaxAttemptsWithTheLastException) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 2, .initial_delay = milliseconds(1)}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));
-  EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), DomainError);
+  auto f = Make(RetryMiddleware({.max_attempts = 2, .initial_delay = milliseconds(1)}));
+  f->Handle<Ping>(FailUntil(calls, 100));
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
   EXPECT_EQ(calls, 2);
 }
 
-TEST(RetryMiddleware, RetriesErrorResultsAndReturnsTheLastOne) {
+TEST_P(RetryMiddlewareTest, RetriesErrorResultsAndReturnsTheLastOne) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(1)}));
-  bus.RegisterFunc("Ping", [&](const Context&, const AnyCommand&) {
+  auto f = Make(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(1)}));
+  f->Handle<Ping>([&](const Context&, const Ping&) {
     ++calls;
     return NewErrorResult(ConcurrencyError("S", calls, calls + 1));
   });
-  CommandResult r = bus.Dispatch(Context{}, Ping{});
+  CommandResult r = f->bus.Dispatch(Context{}, Ping{});
   EXPECT_EQ(calls, 3);
   EXPECT_TRUE(r.HasError(errc::kConcurrencyConflict));
 }
 
-TEST(RetryMiddleware, ShouldRetryFalseStopsAtTheFirstFailure) {
+TEST_P(RetryMiddlewareTest, ShouldRetryFalseStopsAtTheFirstFailure) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 5,
-                           .initial_delay = milliseconds(1),
-                           .should_retry = [](const std::exception_ptr& e) {
-                             return ErrorIs(e, errc::kConcurrencyConflict);
-                           }}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));  // DomainError: not retryable
-  EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), DomainError);
+  auto f = Make(RetryMiddleware({.max_attempts = 5,
+                                 .initial_delay = milliseconds(1),
+                                 .should_retry = [](const std::exception_ptr& e) {
+                                   return ErrorIs(e, errc::kConcurrencyConflict);
+                                 }}));
+  f->Handle<Ping>(FailUntil(calls, 100));  // DomainError: not retryable
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
   EXPECT_EQ(calls, 1);
 }
 
-TEST(RetryMiddleware, DelaysGrowByTheMultiplierUpToTheCap) {
+TEST_P(RetryMiddlewareTest, DelaysGrowByTheMultiplierUpToTheCap) {
   std::atomic<int> calls = 0;
   std::vector<Duration> waits;
-  CommandBus bus;
-  bus.Use(RetryMiddleware(
+  auto f = Make(RetryMiddleware(
       {.max_attempts = 5,
        .initial_delay = milliseconds(1),
        .max_delay = milliseconds(5),
        .multiplier = 3.0,
        .on_retry = [&](int, Duration d, const std::exception_ptr&) { waits.push_back(d); }}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));
-  EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), DomainError);
+  f->Handle<Ping>(FailUntil(calls, 100));
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
   EXPECT_EQ(waits, (std::vector<Duration>{milliseconds(1), milliseconds(3), milliseconds(5),
                                           milliseconds(5)}));
 }
 
-TEST(RetryMiddleware, WaitsAtLeastTheConfiguredDelays) {
+TEST_P(RetryMiddlewareTest, WaitsAtLeastTheConfiguredDelays) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(20), .multiplier = 2}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 3));
+  auto f = Make(
+      RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(20), .multiplier = 2}));
+  f->Handle<Ping>(FailUntil(calls, 3));
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_TRUE(bus.Dispatch(Context{}, Ping{}).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(Context{}, Ping{}).IsSuccess());
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(20 + 40));
 }
 
-TEST(RetryMiddleware, ZeroConfigMeansOneAttempt) {
+TEST_P(RetryMiddlewareTest, ZeroConfigMeansOneAttempt) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 0, .initial_delay = Duration::zero(), .multiplier = 0}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));
-  EXPECT_THROW(bus.Dispatch(Context{}, Ping{}), DomainError);
+  auto f = Make(
+      RetryMiddleware({.max_attempts = 0, .initial_delay = Duration::zero(), .multiplier = 0}));
+  f->Handle<Ping>(FailUntil(calls, 100));
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
   EXPECT_EQ(calls, 1);
   RetryConfig defaults = DefaultRetryConfig();
   EXPECT_EQ(defaults.max_attempts, 3);
@@ -106,17 +106,16 @@ TEST(RetryMiddleware, ZeroConfigMeansOneAttempt) {
   EXPECT_EQ(defaults.multiplier, 2.0);
 }
 
-TEST(RetryMiddleware, CancellationDuringTheWaitEndsTheDispatch) {
+TEST_P(RetryMiddlewareTest, CancellationDuringTheWaitEndsTheDispatch) {
   std::atomic<int> calls = 0;
   std::promise<void> first_failure;
-  CommandBus bus;
-  bus.Use(RetryMiddleware(
+  auto f = Make(RetryMiddleware(
       {.max_attempts = 3,
        .initial_delay = std::chrono::minutes(10),
        .on_retry = [&](int, Duration, const std::exception_ptr&) { first_failure.set_value(); }}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));
+  f->Handle<Ping>(FailUntil(calls, 100));
   auto [ctx, cancel] = Context{}.WithCancel();
-  std::future<CommandResult> result = bus.DispatchAsync(ctx, Ping{});
+  std::future<CommandResult> result = f->bus.DispatchAsync(ctx, Ping{});
   first_failure.get_future().wait();
   cancel();
   try {
@@ -128,13 +127,12 @@ TEST(RetryMiddleware, CancellationDuringTheWaitEndsTheDispatch) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(RetryMiddleware, DeadlineDuringTheWaitEndsTheDispatch) {
+TEST_P(RetryMiddlewareTest, DeadlineDuringTheWaitEndsTheDispatch) {
   std::atomic<int> calls = 0;
-  CommandBus bus;
-  bus.Use(RetryMiddleware({.max_attempts = 3, .initial_delay = std::chrono::minutes(10)}));
-  bus.RegisterFunc("Ping", FailUntil(calls, 100));
+  auto f = Make(RetryMiddleware({.max_attempts = 3, .initial_delay = std::chrono::minutes(10)}));
+  f->Handle<Ping>(FailUntil(calls, 100));
   try {
-    bus.Dispatch(Context{}.WithTimeout(milliseconds(10)), Ping{});
+    f->bus.Dispatch(Context{}.WithTimeout(milliseconds(10)), Ping{});
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), errc::kDeadlineExceeded);

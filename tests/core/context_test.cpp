@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 
 namespace mink {
@@ -105,6 +106,27 @@ TEST(Context, IdsAndValuesAreCopyOnWrite) {
   EXPECT_EQ(*b.Value<int>("attempt"), 3);
   EXPECT_EQ(b.Value<std::string>("attempt"), nullptr);
   EXPECT_EQ(a.Value<int>("attempt"), nullptr);
+}
+
+// Values are a chain of links (one per WithValue): a newer value hides an older one under the
+// same key, the parent never sees the child's, and a very deep chain is released without
+// recursing once per link.
+TEST(Context, ValuesShadowAndADeepChainIsReleasedIteratively) {
+  Context base = Context{}.WithValue("k", std::string("old")).WithValue("other", 1);
+  Context shadowed = base.WithValue("k", 2);
+  ASSERT_NE(shadowed.Value<int>("k"), nullptr);
+  EXPECT_EQ(*shadowed.Value<int>("k"), 2);
+  EXPECT_EQ(shadowed.Value<std::string>("k"), nullptr) << "the newer value decides the type";
+  EXPECT_EQ(*shadowed.Value<int>("other"), 1);
+  EXPECT_EQ(*base.Value<std::string>("k"), "old");
+  EXPECT_EQ(Context{}.Value<int>("k"), nullptr);
+
+  auto deep = std::make_unique<Context>();
+  for (int i = 0; i < 200000; ++i) *deep = deep->WithValue("depth", i);
+  EXPECT_EQ(*deep->Value<int>("depth"), 199999);
+  Context branch = deep->WithValue("leaf", true);  // shares the chain
+  deep.reset();                                    // the chain survives through `branch`
+  EXPECT_EQ(*branch.Value<int>("depth"), 199999);
 }
 
 TEST(Context, FromStopTokenFollowsAJthread) {

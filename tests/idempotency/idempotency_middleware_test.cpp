@@ -1,4 +1,5 @@
-// IdempotencyMiddleware on the in-memory store: keys, replay, reservation, failure handling.
+// IdempotencyMiddleware on the in-memory store: keys, replay, reservation, failure handling. The
+// middleware tests run against both pipeline forms (support/both_forms.hpp).
 #include "mink/idempotency/middleware.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "mink/memory/idempotency_store.hpp"
 #include "mink/middleware/tenant.hpp"
 #include "mink/middleware/timeout.hpp"
+#include "support/both_forms.hpp"
 
 namespace mink {
 namespace {
@@ -81,25 +83,28 @@ class FlakyStore : public IdempotencyStore {
   std::shared_ptr<IdempotencyStore> inner_;
 };
 
-class IdempotencyMiddlewareTest : public ::testing::Test {
+class IdempotencyMiddlewareTest : public testing::BothFormsTest {
  protected:
-  void Build(IdempotencyConfig config) {
-    bus.Use(IdempotencyMiddleware(std::move(config)));
-    bus.Register(NewGenericHandler<PlaceOrder>([this](const Context&, const PlaceOrder& cmd) {
+  // A bus whose PlaceOrder handler runs behind `before...` then IdempotencyMiddleware(config).
+  template <class... Before>
+  auto Build(IdempotencyConfig config, Before... before) {
+    auto f = Make(std::move(before)..., IdempotencyMiddleware(std::move(config)));
+    f->template Handle<PlaceOrder>([this](const Context&, const PlaceOrder& cmd) {
       int n = ++calls;
       if (cmd.customer_id == "throw") throw DomainError("customer is blocked");
       if (cmd.customer_id == "refuse") return NewErrorResult(DomainError("refused"));
       return NewSuccessResultWithData("order-" + std::to_string(n), n,
                                       nlohmann::json{{"total", cmd.total}});
-    }));
+    });
+    return f;
   }
 
   std::shared_ptr<memory::IdempotencyStore> memory = std::make_shared<memory::IdempotencyStore>();
   std::shared_ptr<FlakyStore> store = std::make_shared<FlakyStore>(memory);
-  CommandBus bus;
   std::atomic<int> calls{0};
   Context ctx;
 };
+INSTANTIATE_BOTH_FORMS(IdempotencyMiddlewareTest);
 
 TEST(IdempotencyKeys, FollowGoMinkFormats) {
   PlaceOrder cmd;
@@ -144,14 +149,14 @@ TEST(IdempotencyKeys, ScopingIsInjectiveAndBounded) {
   EXPECT_NE(scoped, EffectiveIdempotencyKey("PlaceOrder", "tenant-b", long_key));
 }
 
-TEST_F(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningTheHandler) {
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningTheHandler) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.total = 12.5;
-  CommandResult first = bus.Dispatch(ctx, cmd);
+  CommandResult first = f->bus.Dispatch(ctx, cmd);
   ASSERT_TRUE(first.IsSuccess());
-  CommandResult second = bus.Dispatch(ctx, cmd);
+  CommandResult second = f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 1);
   ASSERT_TRUE(second.IsSuccess());
   EXPECT_EQ(second.aggregate_id, first.aggregate_id);
@@ -159,124 +164,143 @@ TEST_F(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningT
   EXPECT_EQ(second.data, first.data);
   // A different payload is a different command.
   cmd.total = 13;
-  bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST_F(IdempotencyMiddlewareTest, ClientKeysDeduplicateDifferentPayloads) {
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, ClientKeysDeduplicateDifferentPayloads) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder a;
   a.customer_id = "c1";
   a.request_id = "req-1";
   PlaceOrder b = a;
   b.total = 99;  // a retried request that changed — the client key still identifies it
-  bus.Dispatch(ctx, a);
-  EXPECT_EQ(bus.Dispatch(ctx, b).aggregate_id, "order-1");
+  f->bus.Dispatch(ctx, a);
+  EXPECT_EQ(f->bus.Dispatch(ctx, b).aggregate_id, "order-1");
   EXPECT_EQ(calls.load(), 1);
 }
 
-TEST_F(IdempotencyMiddlewareTest, TenantsNeverShareResults) {
-  bus.Use(TenantMiddleware());
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, TenantsNeverShareResults) {
+  auto f = Build(DefaultIdempotencyConfig(store), TenantMiddleware());
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-1";
   cmd.SetTenantID("tenant-a");
-  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
+  EXPECT_EQ(f->bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
   cmd.SetTenantID("tenant-b");
-  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-2");
+  EXPECT_EQ(f->bus.Dispatch(ctx, cmd).aggregate_id, "order-2");
   cmd.SetTenantID("tenant-a");
-  EXPECT_EQ(bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
+  EXPECT_EQ(f->bus.Dispatch(ctx, cmd).aggregate_id, "order-1");
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST_F(IdempotencyMiddlewareTest, FailuresAreNotCachedUnlessConfigured) {
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, FailuresAreNotCachedUnlessConfigured) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder refused;
   refused.customer_id = "refuse";
-  EXPECT_FALSE(bus.Dispatch(ctx, refused).IsSuccess());
-  EXPECT_FALSE(bus.Dispatch(ctx, refused).IsSuccess());
+  EXPECT_FALSE(f->bus.Dispatch(ctx, refused).IsSuccess());
+  EXPECT_FALSE(f->bus.Dispatch(ctx, refused).IsSuccess());
   PlaceOrder thrown;
   thrown.customer_id = "throw";
-  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
-  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
+  EXPECT_THROW(f->bus.Dispatch(ctx, thrown), DomainError);
+  EXPECT_THROW(f->bus.Dispatch(ctx, thrown), DomainError);
   EXPECT_EQ(calls.load(), 4);
   EXPECT_EQ(memory->Len(), 0u) << "no reservation may linger";
 }
 
-TEST_F(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
+TEST_P(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.store_errors = true;
-  Build(config);
+  auto f = Build(config);
   PlaceOrder thrown;
   thrown.customer_id = "throw";
-  EXPECT_THROW(bus.Dispatch(ctx, thrown), DomainError);
-  CommandResult replay = bus.Dispatch(ctx, thrown);
+  EXPECT_THROW(f->bus.Dispatch(ctx, thrown), DomainError);
+  CommandResult replay = f->bus.Dispatch(ctx, thrown);
   EXPECT_EQ(calls.load(), 1);
   EXPECT_TRUE(replay.HasError(errc::kCommandAlreadyProcessed));
   EXPECT_NE(replay.ErrorMessage().find("customer is blocked"), std::string::npos);
   // A result-only failure is still not cached.
   PlaceOrder refused;
   refused.customer_id = "refuse";
-  bus.Dispatch(ctx, refused);
-  bus.Dispatch(ctx, refused);
+  f->bus.Dispatch(ctx, refused);
+  f->bus.Dispatch(ctx, refused);
   EXPECT_EQ(calls.load(), 3);
 }
 
-TEST_F(IdempotencyMiddlewareTest, ALiveReservationAnswersInProgress) {
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, ALiveReservationAnswersInProgress) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-busy";
   memory->StoreIfAbsent(ctx, detail::NewReservation("req-busy", "PlaceOrder", 1h));
-  CommandResult r = bus.Dispatch(ctx, cmd);
+  CommandResult r = f->bus.Dispatch(ctx, cmd);
   EXPECT_TRUE(r.HasError(errc::kCommandInProgress));
   EXPECT_EQ(calls.load(), 0);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AnExpiredResultRunsTheCommandAgain) {
+TEST_P(IdempotencyMiddlewareTest, AnExpiredResultRunsTheCommandAgain) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.ttl = 50ms;
-  Build(config);
+  auto f = Build(config);
   PlaceOrder cmd;
   cmd.customer_id = "c1";
-  bus.Dispatch(ctx, cmd);
-  bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 1);
   std::this_thread::sleep_for(120ms);
-  bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AnExpiredReservationOfACrashedRunDoesNotBlockRetries) {
-  Build(DefaultIdempotencyConfig(store));
+TEST_P(IdempotencyMiddlewareTest, AnExpiredReservationOfACrashedRunDoesNotBlockRetries) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   memory->StoreIfAbsent(ctx, detail::NewReservation("req-crashed", "PlaceOrder", 30ms));
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-crashed";
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).HasError(errc::kCommandInProgress));
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).HasError(errc::kCommandInProgress));
   std::this_thread::sleep_for(80ms);
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(calls.load(), 1);
 }
 
-TEST_F(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
+TEST_P(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.skip_commands = {"PlaceOrder"};
-  Build(config);
+  auto f = Build(config);
   PlaceOrder cmd;
-  bus.Dispatch(ctx, cmd);
-  bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
+  f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(memory->Len(), 0u);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNotRun) {
-  Build(DefaultIdempotencyConfig(store));
+// The custom functions take an AnyCommand; the typed form hands them a copy of the command.
+TEST_P(IdempotencyMiddlewareTest, CustomKeyFuncAndScopeSeeTheCommand) {
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.key_func = [](const AnyCommand& cmd) { return "key-" + cmd.As<PlaceOrder>().customer_id; };
+  config.scope = [](const Context&, const AnyCommand& cmd) {
+    return std::string(cmd.CommandType()) + "-scope";
+  };
+  auto f = Build(config);
+  PlaceOrder a;
+  a.customer_id = "c1";
+  a.total = 1;
+  PlaceOrder b = a;
+  b.total = 2;  // same custom key: a duplicate
+  EXPECT_EQ(f->bus.Dispatch(ctx, a).aggregate_id, "order-1");
+  EXPECT_EQ(f->bus.Dispatch(ctx, b).aggregate_id, "order-1");
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_TRUE(memory->Get(ctx, EffectiveIdempotencyKey("PlaceOrder", "PlaceOrder-scope", "key-c1"))
+                  .has_value());
+}
+
+TEST_P(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNotRun) {
+  auto f = Build(DefaultIdempotencyConfig(store));
   PlaceOrder cmd;
   cmd.request_id = std::string(kMaxIdempotencyKeyLength + 1, 'k');
   try {
-    bus.Dispatch(ctx, cmd);
+    f->bus.Dispatch(ctx, cmd);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), errc::kInvalidArgument);
@@ -285,25 +309,25 @@ TEST_F(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNot
   EXPECT_EQ(memory->Len(), 0u);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
+TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
   std::vector<std::string> reported;
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
-  Build(config);
+  auto f = Build(config);
   store->fail_reads = true;
   PlaceOrder cmd;
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(reported, (std::vector<std::string>{"lookup"}));
 }
 
-TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
+TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.fail_closed = true;
-  Build(config);
+  auto f = Build(config);
   store->fail_reads = true;
   try {
-    bus.Dispatch(ctx, PlaceOrder{});
+    f->bus.Dispatch(ctx, PlaceOrder{});
     FAIL();
   } catch (const IdempotencyError& e) {
     EXPECT_EQ(e.code(), errc::kIdempotencyFailed);
@@ -312,37 +336,37 @@ TEST_F(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
   EXPECT_EQ(calls.load(), 0);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
+TEST_P(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
   std::vector<std::string> reported;
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
-  Build(config);
+  auto f = Build(config);
   store->fail_writes = true;
   PlaceOrder cmd;
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(reported, (std::vector<std::string>{"store"}));
   EXPECT_EQ(memory->Len(), 0u) << "the reservation must be released";
   store->fail_writes = false;
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST_F(IdempotencyMiddlewareTest, AResultThatFailsToSerializeIsReportedAndReleased) {
+TEST_P(IdempotencyMiddlewareTest, AResultThatFailsToSerializeIsReportedAndReleased) {
   std::vector<std::string> reported;
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.result_serializer = [](const CommandResult&) -> std::string {
     throw std::runtime_error("not serializable");
   };
   config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.what()); };
-  Build(config);
-  CommandResult r = bus.Dispatch(ctx, PlaceOrder{});
+  auto f = Build(config);
+  CommandResult r = f->bus.Dispatch(ctx, PlaceOrder{});
   EXPECT_TRUE(r.IsSuccess()) << "the handler's committed result is returned";
   ASSERT_EQ(reported.size(), 1u);
   EXPECT_NE(reported[0].find("not serializable"), std::string::npos);
   EXPECT_EQ(memory->Len(), 0u);
 }
 
-TEST_F(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
+TEST_P(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.fail_closed = true;
   config.reservation_ttl = 60ms;
@@ -350,25 +374,24 @@ TEST_F(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
   config.result_serializer = [](const CommandResult&) -> std::string {
     throw std::runtime_error("not serializable");
   };
-  Build(config);
-  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
-  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).HasError(errc::kCommandInProgress));
+  auto f = Build(config);
+  EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).HasError(errc::kCommandInProgress));
   std::this_thread::sleep_for(150ms);
-  EXPECT_TRUE(bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
+  EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
   EXPECT_EQ(calls.load(), 2);
 }
 
-TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) {
-  bus.Register(
-      NewGenericHandler<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); }));
+TEST_P(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
-  bus.Use(IdempotencyMiddleware(config));
+  auto f = Make(IdempotencyMiddleware(config));
+  f->Handle<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); });
   std::atomic<int> runs{0};
-  bus.Register(NewGenericHandler<PlaceOrder>([&](const Context&, const PlaceOrder&) {
+  f->Handle<PlaceOrder>([&](const Context&, const PlaceOrder&) {
     ++runs;
     std::this_thread::sleep_for(20ms);  // widen the race window
     return NewSuccessResult("order-x", 1);
-  }));
+  });
   for (int round = 0; round < 5; ++round) {
     PlaceOrder cmd;
     cmd.request_id = "req-race-" + std::to_string(round);
@@ -379,7 +402,7 @@ TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) 
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&] {
         start.arrive_and_wait();
-        CommandResult r = bus.Dispatch(ctx, cmd);
+        CommandResult r = f->bus.Dispatch(ctx, cmd);
         if (r.IsSuccess() && r.aggregate_id == "order-x") {
           ++ok;
         } else if (r.HasError(errc::kCommandInProgress)) {
@@ -400,48 +423,45 @@ TEST_F(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) 
 // Regression: the outcome is recorded even when the dispatch's deadline passed while the
 // handler ran (TimeoutMiddleware cannot stop a handler), so a retry replays instead of
 // running the command a second time.
-TEST_F(IdempotencyMiddlewareTest, AResultIsRecordedEvenAfterTheDeadlinePassed) {
-  bus.Use(TimeoutMiddleware(20ms));
-  Build(DefaultIdempotencyConfig(store));
-  bus.Register(
-      NewGenericHandler<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); }));
+TEST_P(IdempotencyMiddlewareTest, AResultIsRecordedEvenAfterTheDeadlinePassed) {
+  auto f = Build(DefaultIdempotencyConfig(store), TimeoutMiddleware(20ms));
+  f->Handle<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); });
   PlaceOrder cmd;
   cmd.customer_id = "slow";
   cmd.request_id = "req-slow";
   // The handler outlives the deadline but succeeds.
-  bus.Register(NewGenericHandler<PlaceOrder>([this](const Context&, const PlaceOrder&) {
+  f->Handle<PlaceOrder>([this](const Context&, const PlaceOrder&) {
     ++calls;
     std::this_thread::sleep_for(60ms);
     return NewSuccessResult("order-slow", 1);
-  }));
-  EXPECT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
-  CommandResult retry = bus.Dispatch(ctx, cmd);
+  });
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
+  CommandResult retry = f->bus.Dispatch(ctx, cmd);
   EXPECT_TRUE(retry.IsSuccess());
   EXPECT_EQ(retry.aggregate_id, "order-slow");
   EXPECT_EQ(calls.load(), 1);
 }
 
 // Regression: a cancelled dispatch releases its reservation, so the client may retry at once.
-TEST_F(IdempotencyMiddlewareTest, ACancelledDispatchReleasesItsReservation) {
+TEST_P(IdempotencyMiddlewareTest, ACancelledDispatchReleasesItsReservation) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
-  bus.Use(IdempotencyMiddleware(config));
+  auto f = Make(IdempotencyMiddleware(config));
   auto [cancellable, cancel] = ctx.WithCancel();
-  bus.Register(
-      NewGenericHandler<PlaceOrder>([&, cancel = cancel](const Context& c, const PlaceOrder&) {
-        ++calls;
-        cancel();
-        c.ThrowIfDone();  // the handler notices and gives up
-        return NewSuccessResult("never", 1);
-      }));
+  f->Handle<PlaceOrder>([&, cancel = cancel](const Context& c, const PlaceOrder&) {
+    ++calls;
+    cancel();
+    c.ThrowIfDone();  // the handler notices and gives up
+    return NewSuccessResult("never", 1);
+  });
   PlaceOrder cmd;
   cmd.request_id = "req-cancelled";
-  EXPECT_THROW(bus.Dispatch(cancellable, cmd), Error);
+  EXPECT_THROW(f->bus.Dispatch(cancellable, cmd), Error);
   EXPECT_EQ(memory->Len(), 0u) << "the reservation must be released";
 }
 
 // Regression: losing the reservation race proves another dispatch holds the key; a failing
 // follow-up lookup must not make this one run the handler too (fail-open or not).
-TEST_F(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheStoreBlips) {
+TEST_P(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheStoreBlips) {
   class LosingStore : public FlakyStore {
    public:
     using FlakyStore::FlakyStore;
@@ -453,22 +473,22 @@ TEST_F(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheSto
   auto losing = std::make_shared<LosingStore>(memory);
   IdempotencyConfig config = DefaultIdempotencyConfig(losing);
   config.on_error = [](const IdempotencyError&) {};
-  Build(config);
-  CommandResult r = bus.Dispatch(ctx, PlaceOrder{});
+  auto f = Build(config);
+  CommandResult r = f->bus.Dispatch(ctx, PlaceOrder{});
   EXPECT_TRUE(r.HasError(errc::kCommandInProgress));
   EXPECT_EQ(calls.load(), 0);
 }
 
-TEST_F(IdempotencyMiddlewareTest, ABrokenReplayIsReportedAndDoesNotRunTheCommandAgain) {
+TEST_P(IdempotencyMiddlewareTest, ABrokenReplayIsReportedAndDoesNotRunTheCommandAgain) {
   IdempotencyConfig config = DefaultIdempotencyConfig(store);
   config.result_deserializer = [](const std::string&) -> nlohmann::json {
     throw SerializationError("PlaceOrder", "deserialize", "corrupt cached result");
   };
-  Build(config);
+  auto f = Build(config);
   PlaceOrder cmd;
   cmd.total = 3;  // gives the result some data to replay
-  ASSERT_TRUE(bus.Dispatch(ctx, cmd).IsSuccess());
-  CommandResult replay = bus.Dispatch(ctx, cmd);
+  ASSERT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
+  CommandResult replay = f->bus.Dispatch(ctx, cmd);
   EXPECT_TRUE(replay.HasError(errc::kIdempotencyFailed));
   EXPECT_EQ(calls.load(), 1);
 }

@@ -111,7 +111,11 @@ MINK_INLINE void CommandBus::Close() {
   {
     std::unique_lock lock(mutex_);
     closed_ = true;
-    drained_.wait(lock, [&] { return in_flight_ == 0; });
+    closing_.store(true, std::memory_order_release);
+    // A dispatch leaving while this starts may not see closing_ and so not notify: re-check.
+    while (in_flight_.load(std::memory_order_acquire) != 0) {
+      drained_.wait_for(lock, std::chrono::milliseconds(1));
+    }
     workers.splice(workers.end(), workers_);
   }
   JoinAll(workers);  // their threads have finished their dispatch and are exiting
@@ -137,7 +141,7 @@ MINK_INLINE void CommandBus::JoinAll(std::list<AsyncWorker>& workers) {
 MINK_INLINE void CommandBus::StampCommand(const Context& ctx, CommandBase& base) {
   if (base.GetCommandID().empty()) base.SetCommandID(detail::PooledUUID());
   if (base.GetCausationID().empty()) {
-    if (const auto* parent = ctx.Value<std::string>(std::string(kCurrentCommandIDKey))) {
+    if (const auto* parent = ctx.Value<std::string>(kCurrentCommandIDKey)) {
       base.SetCausationID(*parent);
     }
   }

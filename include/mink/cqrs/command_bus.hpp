@@ -21,6 +21,8 @@
 // closes the bus.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -55,7 +57,7 @@ inline constexpr std::string_view kCurrentCommandIDKey = "mink.command_id";
 
 // The ID of the command whose handling `ctx` belongs to, or "" outside a dispatch.
 inline std::string CommandIDFromContext(const Context& ctx) {
-  const std::string* id = ctx.Value<std::string>(std::string(kCurrentCommandIDKey));
+  const std::string* id = ctx.Value<std::string>(kCurrentCommandIDKey);
   return id ? *id : std::string();
 }
 
@@ -166,20 +168,31 @@ class MINK_API CommandBus {
   static void JoinAll(std::list<AsyncWorker>& workers);
 
   // Registers one in-flight dispatch for its lifetime and pins the State it started with.
+  // Entering takes the bus mutex (the closed check, the count and the snapshot must agree);
+  // leaving does not, unless Close has started: then the count drops under the mutex and
+  // Close is notified. Either way the decrement is the dispatch's last access to the bus, so
+  // Close (and the destructor) may finish as soon as it is done. A leave that raced with the
+  // start of Close and did not notify is caught by Close's periodic re-check.
   class InFlight {
    public:
     explicit InFlight(CommandBus& bus) : bus_(bus) {
       std::lock_guard lock(bus_.mutex_);
       if (bus_.closed_) throw Error(errc::kCommandBusClosed, "command bus is closed");
-      ++bus_.in_flight_;
+      bus_.in_flight_.fetch_add(1, std::memory_order_relaxed);
       state_ = bus_.state_;
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
     ~InFlight() {
       state_.reset();
-      std::lock_guard lock(bus_.mutex_);
-      if (--bus_.in_flight_ == 0) bus_.drained_.notify_all();  // under the lock: see Close
+      if (bus_.closing_.load(std::memory_order_acquire)) {
+        std::lock_guard lock(bus_.mutex_);
+        if (bus_.in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          bus_.drained_.notify_all();  // under the lock: see Close
+        }
+      } else {
+        bus_.in_flight_.fetch_sub(1, std::memory_order_release);
+      }
     }
     const State& state() const noexcept { return *state_; }
 
@@ -236,8 +249,9 @@ class MINK_API CommandBus {
 
   mutable std::mutex mutex_;
   std::condition_variable drained_;
-  bool closed_ = false;
-  std::size_t in_flight_ = 0;
+  bool closed_ = false;                // guarded by mutex_
+  std::atomic<bool> closing_ = false;  // closed_, readable without the mutex
+  std::atomic<std::size_t> in_flight_ = 0;
   std::shared_ptr<const State> state_;
   std::list<AsyncWorker> workers_;
 };

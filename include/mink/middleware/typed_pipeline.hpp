@@ -78,15 +78,22 @@ template <class... Stages>
 class Pipeline {
  public:
   constexpr Pipeline() = default;
-  constexpr explicit Pipeline(Stages... stages) : stages_(std::move(stages)...) {}
+  constexpr explicit Pipeline(Stages... stages) requires(sizeof...(Stages) > 0)
+      : stages_(std::move(stages)...) {}
 
   // Runs every stage, then handler(ctx, command).
   template <Command C, class Handler>
   CommandResult operator()(const Context& ctx, const C& command, Handler& handler) const {
-    static_assert(std::is_invocable_r_v<CommandResult, Handler&, const Context&, const C&>,
+    constexpr bool kCallable =
+        std::is_invocable_r_v<CommandResult, Handler&, const Context&, const C&>;
+    static_assert(kCallable,
                   "mink::Pipeline: the handler must be callable as "
                   "handler(const mink::Context&, const Command&) -> mink::CommandResult");
-    return Invoke<0>(ctx, command, handler);
+    if constexpr (kCallable) {
+      return Invoke<0>(ctx, command, handler);
+    } else {
+      return CommandResult{};
+    }
   }
 
   static constexpr std::size_t size() noexcept { return sizeof...(Stages); }
@@ -109,13 +116,18 @@ class Pipeline {
     } else {
       using Stage = std::tuple_element_t<I, std::tuple<Stages...>>;
       using Next = NextStage<I + 1, C, Handler>;
-      static_assert(
-          std::is_invocable_r_v<CommandResult, const Stage&, const Context&, const C&, Next&>,
-          "mink::Pipeline: every stage must be callable as "
-          "stage(const mink::Context&, const Command&, Next&& next) -> "
-          "mink::CommandResult for this command type");
-      Next next{this, &handler};
-      return std::get<I>(stages_)(ctx, command, next);
+      constexpr bool kCallable =
+          std::is_invocable_r_v<CommandResult, const Stage&, const Context&, const C&, Next&>;
+      static_assert(kCallable,
+                    "mink::Pipeline: every stage must be callable as "
+                    "stage(const mink::Context&, const Command&, Next&& next) -> "
+                    "mink::CommandResult for this command type");
+      if constexpr (kCallable) {  // only the static_assert speaks for a bad stage
+        Next next{this, &handler};
+        return std::get<I>(stages_)(ctx, command, next);
+      } else {
+        return CommandResult{};
+      }
     }
   }
 
