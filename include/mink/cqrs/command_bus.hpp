@@ -52,15 +52,6 @@
 
 namespace mink {
 
-// The Context value under which the bus keeps the ID of the command being handled.
-inline constexpr std::string_view kCurrentCommandIDKey = "mink.command_id";
-
-// The ID of the command whose handling `ctx` belongs to, or "" outside a dispatch.
-inline std::string CommandIDFromContext(const Context& ctx) {
-  const std::string* id = ctx.Value<std::string>(kCurrentCommandIDKey);
-  return id ? *id : std::string();
-}
-
 // One outcome of DispatchAll: `error` is what Dispatch threw (then `result` is an error result
 // holding the same exception), otherwise `result` is what it returned.
 struct DispatchResult {

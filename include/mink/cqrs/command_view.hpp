@@ -10,6 +10,8 @@
 //   HasCommandJson(cmd)     whether it has a JSON form; CommandJsonOf(cmd) that form (or null)
 //   IdempotencyKeyOf(cmd)   its IdempotencyKey() (IdempotentCommand), else nullopt
 //   AggregateIDOf(cmd)      its AggregateID() (AggregateCommand), else nullopt
+//   CommandIDOf(ctx, cmd)   its ID: the CommandBase's, else the one the bus put on the context
+//                           (a command struct without CommandBase keeps its ID there)
 //
 // AnyCommand answers through its own members, which are these same functions applied to the
 // command it holds — one implementation of each rule.
@@ -22,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mink/context.hpp"
 #include "mink/cqrs/command.hpp"
 
 namespace mink {
@@ -31,6 +34,15 @@ class AnyCommand;
 // A command as middleware sees it: a concrete Command or an AnyCommand.
 template <class C>
 concept CommandLike = Command<C> || std::same_as<C, AnyCommand>;
+
+// The Context value under which the bus keeps the ID of the command being handled.
+inline constexpr std::string_view kCurrentCommandIDKey = "mink.command_id";
+
+// The ID of the command whose handling `ctx` belongs to, or "" outside a dispatch.
+inline std::string CommandIDFromContext(const Context& ctx) {
+  const std::string* id = ctx.Value<std::string>(kCurrentCommandIDKey);
+  return id ? *id : std::string();
+}
 
 template <Command C>
 constexpr std::string_view CommandTypeOf(const C&) noexcept {
@@ -88,6 +100,13 @@ std::optional<std::string> AggregateIDOf(const C& command) {
   } else {
     return std::nullopt;
   }
+}
+
+// The command's ID as both pipeline forms see it (see the table at the top).
+template <CommandLike C>
+std::string CommandIDOf(const Context& ctx, const C& command) {
+  const std::string& own = CommandBaseOf(command).GetCommandID();
+  return own.empty() ? CommandIDFromContext(ctx) : own;
 }
 
 }  // namespace mink

@@ -7,6 +7,9 @@
 // command does not inherit its parent's causation.)
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "mink/context.hpp"
 #include "mink/cqrs/command_result.hpp"
 #include "mink/cqrs/command_view.hpp"
@@ -22,8 +25,10 @@ class CausationIDMiddleware {
       if (ctx.CausationID() == base.GetCausationID()) return next(ctx, command);
       return next(ctx.WithCausationID(base.GetCausationID()), command);
     }
-    if (!ctx.CausationID().empty() || base.GetCommandID().empty()) return next(ctx, command);
-    return next(ctx.WithCausationID(base.GetCommandID()), command);
+    if (!ctx.CausationID().empty()) return next(ctx, command);
+    std::string id = CommandIDOf(ctx, command);
+    if (id.empty()) return next(ctx, command);
+    return next(ctx.WithCausationID(std::move(id)), command);
   }
 };
 

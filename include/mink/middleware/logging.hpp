@@ -29,7 +29,7 @@ class MINK_API LoggingMiddleware {
 
   template <CommandLike C, class N>
   CommandResult operator()(const Context& ctx, const C& command, N&& next) const {
-    return Run(CommandTypeOf(command), CommandBaseOf(command).GetCommandID(),
+    return Run(CommandTypeOf(command), CommandIDOf(ctx, command),
                [&]() -> CommandResult { return next(ctx, command); });
   }
 
