@@ -208,13 +208,14 @@ void BM_Dispatch_FullPipeline_InfoLogging(benchmark::State& state) {
 }
 BENCHMARK(BM_Dispatch_FullPipeline_InfoLogging);
 
-// Several threads dispatching on one bus (the bus's lock and the shared middleware).
-void BM_Dispatch_FullPipeline_Threads(benchmark::State& state) {
+// Several threads dispatching on one bus (the bus's lock and the shared middleware), set up by
+// thread 0 with `setup`. One static bus per Setup type, i.e. per benchmark.
+template <class Setup>
+void DispatchOnSharedBus(benchmark::State& state, Setup setup) {
   static mink::CommandBus* bus = nullptr;
   if (state.thread_index() == 0) {
     bus = new mink::CommandBus();
-    UseFullPipeline(*bus, spdlog::level::warn);
-    bus->Register(mink::NewGenericHandler<CreateOrder>(Handle));
+    setup(*bus);
   }
   const mink::Context ctx;
   for (auto _ : state) {
@@ -226,24 +227,20 @@ void BM_Dispatch_FullPipeline_Threads(benchmark::State& state) {
     bus = nullptr;
   }
 }
+
+void BM_Dispatch_FullPipeline_Threads(benchmark::State& state) {
+  DispatchOnSharedBus(state, [](mink::CommandBus& bus) {
+    UseFullPipeline(bus, spdlog::level::warn);
+    bus.Register(mink::NewGenericHandler<CreateOrder>(Handle));
+  });
+}
 BENCHMARK(BM_Dispatch_FullPipeline_Threads)->Threads(2)->UseRealTime();
 
 // The same with the nine as the handler's typed Pipeline.
 void BM_Dispatch_TypedPipeline_Threads(benchmark::State& state) {
-  static mink::CommandBus* bus = nullptr;
-  if (state.thread_index() == 0) {
-    bus = new mink::CommandBus();
-    bus->Register<CreateOrder>(TypedNine(spdlog::level::warn), kHandler);
-  }
-  const mink::Context ctx;
-  for (auto _ : state) {
-    mink::CommandResult r = bus->Dispatch(ctx, MakeCommand());
-    benchmark::DoNotOptimize(r);
-  }
-  if (state.thread_index() == 0) {
-    delete bus;
-    bus = nullptr;
-  }
+  DispatchOnSharedBus(state, [](mink::CommandBus& bus) {
+    bus.Register<CreateOrder>(TypedNine(spdlog::level::warn), kHandler);
+  });
 }
 BENCHMARK(BM_Dispatch_TypedPipeline_Threads)->Threads(2)->UseRealTime();
 
