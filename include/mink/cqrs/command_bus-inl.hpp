@@ -172,15 +172,15 @@ MINK_INLINE CommandBus::TypedDispatch::TypedDispatch(CommandBus& bus, const Cont
   if (it == state.handlers.end()) throw HandlerNotFoundError(std::string(type));
   StampCommand(ctx, base);
   context = ctx.WithValue(std::string(kCurrentCommandIDKey), base.GetCommandID());
-  const std::type_info* typed = it->second->TypedCommand();
+  target = it->second.get();
+  const std::type_info* typed = target->TypedCommand();
   if (state.middleware.empty() && typed != nullptr && *typed == cpp_type) {
-    handler = it->second.get();
+    handler = target;
   }
 }
 
 MINK_INLINE CommandResult CommandBus::TypedDispatch::RunErased(AnyCommand command) {
   const State& state = in_flight.state();
-  CommandHandler* target = state.handlers.find(command.CommandType())->second.get();
   return Next(state.middleware.data(), state.middleware.size(), target)(context, command);
 }
 

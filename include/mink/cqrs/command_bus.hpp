@@ -218,7 +218,8 @@ class MINK_API CommandBus {
 
     InFlight in_flight;
     Context context;
-    CommandHandler* handler = nullptr;
+    CommandHandler* handler = nullptr;  // set only when the typed fast path applies
+    CommandHandler* target = nullptr;   // the registered handler, for RunErased
     CommandBus& bus;
     const Context& caller;
     ActiveScope active;
