@@ -15,6 +15,7 @@
 #include "mink/middleware/tenant.hpp"
 #include "mink/middleware/timeout.hpp"
 #include "support/both_forms.hpp"
+#include "support/manual_clock.hpp"
 
 namespace mink {
 namespace {
@@ -56,6 +57,10 @@ class FlakyStore : public IdempotencyStore {
  public:
   explicit FlakyStore(std::shared_ptr<IdempotencyStore> inner) : inner_(std::move(inner)) {}
   std::atomic<bool> fail_reads{false}, fail_writes{false};
+  // StoreIfAbsent writes, then fails as a lost reply would.
+  std::atomic<bool> lose_reserve_reply{false};
+  // Throw something that is not a mink::Error.
+  std::atomic<bool> throw_foreign{false};
   std::atomic<int> deletes{0};
 
   void Store(const Context& c, const IdempotencyRecord& r) override {
@@ -63,8 +68,21 @@ class FlakyStore : public IdempotencyStore {
     inner_->Store(c, r);
   }
   bool StoreIfAbsent(const Context& c, const IdempotencyRecord& r) override {
+    if (throw_foreign) throw std::runtime_error("driver exploded");
     if (fail_reads) throw Error(errc::kConnectionFailed, "store down");
+    if (lose_reserve_reply) {
+      inner_->StoreIfAbsent(c, r);
+      throw Error(errc::kConnectionFailed, "reply lost");
+    }
     return inner_->StoreIfAbsent(c, r);
+  }
+  bool Complete(const Context& c, const IdempotencyRecord& r) override {
+    if (fail_writes) throw Error(errc::kConnectionFailed, "store down");
+    return inner_->Complete(c, r);
+  }
+  bool Release(const Context& c, std::string_view k, std::string_view owner) override {
+    ++deletes;
+    return inner_->Release(c, k, owner);
   }
   std::optional<IdempotencyRecord> Get(const Context& c, std::string_view k) override {
     if (fail_reads) throw Error(errc::kConnectionFailed, "store down");
@@ -99,7 +117,20 @@ class IdempotencyMiddlewareTest : public testing::BothFormsTest {
     return f;
   }
 
-  std::shared_ptr<memory::IdempotencyStore> memory = std::make_shared<memory::IdempotencyStore>();
+  // Config with the test's clock, which the store shares: TTLs expire when the test says.
+  IdempotencyConfig Config() {
+    IdempotencyConfig config = DefaultIdempotencyConfig(store);
+    config.clock = clock.Fn();
+    return config;
+  }
+  // The key the middleware stores an unscoped PlaceOrder with client key `key` under.
+  static std::string StoredKey(std::string_view key) {
+    return EffectiveIdempotencyKey("PlaceOrder", "", key);
+  }
+
+  mink::testing::ManualClock clock;
+  std::shared_ptr<memory::IdempotencyStore> memory = std::make_shared<memory::IdempotencyStore>(
+      memory::IdempotencyStoreOptions{.clock = clock.Fn()});
   std::shared_ptr<FlakyStore> store = std::make_shared<FlakyStore>(memory);
   std::atomic<int> calls{0};
   Context ctx;
@@ -139,9 +170,16 @@ TEST(IdempotencyKeys, MemberOrderDoesNotChangeTheKey) {
 }
 
 TEST(IdempotencyKeys, ScopingIsInjectiveAndBounded) {
-  EXPECT_EQ(EffectiveIdempotencyKey("T", "", "k"), "k");
-  EXPECT_EQ(EffectiveIdempotencyKey("T", "tenant-a", "req-1"), "8:tenant-a|req-1");
+  EXPECT_EQ(EffectiveIdempotencyKey("T", "", "k"), "0:|1:T|k");
+  EXPECT_EQ(EffectiveIdempotencyKey("T", "tenant-a", "req-1"), "8:tenant-a|1:T|req-1");
   EXPECT_NE(EffectiveIdempotencyKey("T", "a", "b|x"), EffectiveIdempotencyKey("T", "a|b", "x"));
+  // Regression (issue 9, item 3a): an unscoped key cannot pose as a scoped one.
+  EXPECT_NE(EffectiveIdempotencyKey("T", "", "8:tenant-a|1:T|req-1"),
+            EffectiveIdempotencyKey("T", "tenant-a", "req-1"));
+  // Regression (issue 9, item 3b): one client key under two command types is two keys.
+  EXPECT_NE(EffectiveIdempotencyKey("PlaceOrder", "", "order-7"),
+            EffectiveIdempotencyKey("CancelOrder", "", "order-7"));
+  EXPECT_NE(EffectiveIdempotencyKey("A", "", "1:B|k"), EffectiveIdempotencyKey("A|1:B", "", "k"));
   const std::string long_key(250, 'k');
   const std::string scoped = EffectiveIdempotencyKey("PlaceOrder", "tenant-a", long_key);
   EXPECT_LE(scoped.size(), kMaxIdempotencyKeyLength);
@@ -150,7 +188,7 @@ TEST(IdempotencyKeys, ScopingIsInjectiveAndBounded) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningTheHandler) {
-  auto f = Build(DefaultIdempotencyConfig(store));
+  auto f = Build(Config());
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.total = 12.5;
@@ -169,7 +207,7 @@ TEST_P(IdempotencyMiddlewareTest, ADuplicateReplaysTheFirstResultWithoutRunningT
 }
 
 TEST_P(IdempotencyMiddlewareTest, ClientKeysDeduplicateDifferentPayloads) {
-  auto f = Build(DefaultIdempotencyConfig(store));
+  auto f = Build(Config());
   PlaceOrder a;
   a.customer_id = "c1";
   a.request_id = "req-1";
@@ -180,8 +218,50 @@ TEST_P(IdempotencyMiddlewareTest, ClientKeysDeduplicateDifferentPayloads) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+struct CancelOrder : CommandBase {
+  static constexpr std::string_view kCommandType = "CancelOrder";
+  std::string request_id;
+  void Validate() const {}
+  std::string IdempotencyKey() const { return request_id; }
+  NLOHMANN_DEFINE_TYPE_INTRUSIVE(CancelOrder, request_id)
+};
+
+// Regression (issue 9, item 3b; go-mink has this bug): the same client key on another command
+// type is another command, so the cancel runs instead of replaying the order's success.
+TEST_P(IdempotencyMiddlewareTest, AClientKeyIsNamespacedByCommandType) {
+  auto f = Build(Config());
+  std::atomic<int> cancels{0};
+  f->template Handle<CancelOrder>([&](const Context&, const CancelOrder&) {
+    ++cancels;
+    return NewSuccessResult("cancelled", 1);
+  });
+  PlaceOrder place;
+  place.request_id = "order-7";
+  CancelOrder cancel;
+  cancel.request_id = "order-7";
+  EXPECT_EQ(f->bus.Dispatch(ctx, place).aggregate_id, "order-1");
+  EXPECT_EQ(f->bus.Dispatch(ctx, cancel).aggregate_id, "cancelled");
+  EXPECT_EQ(f->bus.Dispatch(ctx, cancel).aggregate_id, "cancelled");
+  EXPECT_EQ(cancels.load(), 1);
+  EXPECT_EQ(calls.load(), 1);
+}
+
+// Regression (issue 9, item 3a): a tenant-less dispatch whose key imitates a scoped key does
+// not replay that tenant's result.
+TEST_P(IdempotencyMiddlewareTest, AnUnscopedKeyCannotReplayATenantsResult) {
+  auto f = Build(Config(), TenantMiddleware());
+  PlaceOrder tenant_a;
+  tenant_a.request_id = "req-1";
+  tenant_a.SetTenantID("tenant-a");
+  EXPECT_EQ(f->bus.Dispatch(ctx, tenant_a).aggregate_id, "order-1");
+  PlaceOrder forged;
+  forged.request_id = "8:tenant-a|req-1";  // what tenant-a's key was stored as before the fix
+  EXPECT_EQ(f->bus.Dispatch(ctx, forged).aggregate_id, "order-2");
+  EXPECT_EQ(calls.load(), 2);
+}
+
 TEST_P(IdempotencyMiddlewareTest, TenantsNeverShareResults) {
-  auto f = Build(DefaultIdempotencyConfig(store), TenantMiddleware());
+  auto f = Build(Config(), TenantMiddleware());
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-1";
@@ -195,7 +275,7 @@ TEST_P(IdempotencyMiddlewareTest, TenantsNeverShareResults) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, FailuresAreNotCachedUnlessConfigured) {
-  auto f = Build(DefaultIdempotencyConfig(store));
+  auto f = Build(Config());
   PlaceOrder refused;
   refused.customer_id = "refuse";
   EXPECT_FALSE(f->bus.Dispatch(ctx, refused).IsSuccess());
@@ -209,7 +289,7 @@ TEST_P(IdempotencyMiddlewareTest, FailuresAreNotCachedUnlessConfigured) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.store_errors = true;
   auto f = Build(config);
   PlaceOrder thrown;
@@ -228,44 +308,47 @@ TEST_P(IdempotencyMiddlewareTest, StoreErrorsCachesThrownFailures) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, ALiveReservationAnswersInProgress) {
-  auto f = Build(DefaultIdempotencyConfig(store));
+  auto f = Build(Config());
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-busy";
-  memory->StoreIfAbsent(ctx, detail::NewReservation("req-busy", "PlaceOrder", 1h));
+  memory->StoreIfAbsent(
+      ctx, detail::NewReservation(StoredKey("req-busy"), "PlaceOrder", 1h, clock.Now()));
   CommandResult r = f->bus.Dispatch(ctx, cmd);
   EXPECT_TRUE(r.HasError(errc::kCommandInProgress));
   EXPECT_EQ(calls.load(), 0);
 }
 
 TEST_P(IdempotencyMiddlewareTest, AnExpiredResultRunsTheCommandAgain) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.ttl = 50ms;
   auto f = Build(config);
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   f->bus.Dispatch(ctx, cmd);
+  clock.Advance(49ms);
   f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 1);
-  std::this_thread::sleep_for(120ms);
+  clock.Advance(1ms);
   f->bus.Dispatch(ctx, cmd);
   EXPECT_EQ(calls.load(), 2);
 }
 
 TEST_P(IdempotencyMiddlewareTest, AnExpiredReservationOfACrashedRunDoesNotBlockRetries) {
-  auto f = Build(DefaultIdempotencyConfig(store));
-  memory->StoreIfAbsent(ctx, detail::NewReservation("req-crashed", "PlaceOrder", 30ms));
+  auto f = Build(Config());
+  memory->StoreIfAbsent(
+      ctx, detail::NewReservation(StoredKey("req-crashed"), "PlaceOrder", 30ms, clock.Now()));
   PlaceOrder cmd;
   cmd.customer_id = "c1";
   cmd.request_id = "req-crashed";
   EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).HasError(errc::kCommandInProgress));
-  std::this_thread::sleep_for(80ms);
+  clock.Advance(30ms);
   EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
   EXPECT_EQ(calls.load(), 1);
 }
 
 TEST_P(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.skip_commands = {"PlaceOrder"};
   auto f = Build(config);
   PlaceOrder cmd;
@@ -277,7 +360,7 @@ TEST_P(IdempotencyMiddlewareTest, SkippedCommandsBypassTheStore) {
 
 // The custom functions take an AnyCommand; the typed form hands them a copy of the command.
 TEST_P(IdempotencyMiddlewareTest, CustomKeyFuncAndScopeSeeTheCommand) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.key_func = [](const AnyCommand& cmd) { return "key-" + cmd.As<PlaceOrder>().customer_id; };
   config.scope = [](const Context&, const AnyCommand& cmd) {
     return std::string(cmd.CommandType()) + "-scope";
@@ -296,7 +379,7 @@ TEST_P(IdempotencyMiddlewareTest, CustomKeyFuncAndScopeSeeTheCommand) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNotRun) {
-  auto f = Build(DefaultIdempotencyConfig(store));
+  auto f = Build(Config());
   PlaceOrder cmd;
   cmd.request_id = std::string(kMaxIdempotencyKeyLength + 1, 'k');
   try {
@@ -311,7 +394,7 @@ TEST_P(IdempotencyMiddlewareTest, AnOversizeKeyIsATypedErrorAndTheHandlerDoesNot
 
 TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
   std::vector<std::string> reported;
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
   auto f = Build(config);
   store->fail_reads = true;
@@ -322,7 +405,7 @@ TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsOpenByDefault) {
 }
 
 TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.fail_closed = true;
   auto f = Build(config);
   store->fail_reads = true;
@@ -338,7 +421,7 @@ TEST_P(IdempotencyMiddlewareTest, AnUnreachableStoreFailsClosedOnRequest) {
 
 TEST_P(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
   std::vector<std::string> reported;
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
   auto f = Build(config);
   store->fail_writes = true;
@@ -353,7 +436,7 @@ TEST_P(IdempotencyMiddlewareTest, AFailedResultWriteReleasesTheReservation) {
 
 TEST_P(IdempotencyMiddlewareTest, AResultThatFailsToSerializeIsReportedAndReleased) {
   std::vector<std::string> reported;
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.result_serializer = [](const CommandResult&) -> std::string {
     throw std::runtime_error("not serializable");
   };
@@ -367,7 +450,7 @@ TEST_P(IdempotencyMiddlewareTest, AResultThatFailsToSerializeIsReportedAndReleas
 }
 
 TEST_P(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.fail_closed = true;
   config.reservation_ttl = 60ms;
   config.on_error = [](const IdempotencyError&) {};
@@ -377,25 +460,32 @@ TEST_P(IdempotencyMiddlewareTest, FailClosedKeepsTheReservationUntilItExpires) {
   auto f = Build(config);
   EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
   EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).HasError(errc::kCommandInProgress));
-  std::this_thread::sleep_for(150ms);
+  clock.Advance(60ms);
   EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
   EXPECT_EQ(calls.load(), 2);
 }
 
 TEST_P(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   auto f = Make(IdempotencyMiddleware(config));
   f->Handle<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); });
+  constexpr int kThreads = 16;
   std::atomic<int> runs{0};
+  std::atomic<int> returned{0};
   f->Handle<PlaceOrder>([&](const Context&, const PlaceOrder&) {
     ++runs;
-    std::this_thread::sleep_for(20ms);  // widen the race window
+    // Hold the key until every other duplicate has been answered, so all of them race a live
+    // reservation (bounded, so a broken middleware fails the test instead of hanging it).
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (returned.load() < kThreads - 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
     return NewSuccessResult("order-x", 1);
   });
   for (int round = 0; round < 5; ++round) {
     PlaceOrder cmd;
     cmd.request_id = "req-race-" + std::to_string(round);
-    constexpr int kThreads = 16;
+    returned = 0;
     std::barrier start(kThreads);
     std::atomic<int> ok{0}, in_progress{0}, other{0};
     std::vector<std::thread> threads;
@@ -410,29 +500,121 @@ TEST_P(IdempotencyMiddlewareTest, SixteenConcurrentDuplicatesRunTheHandlerOnce) 
         } else {
           ++other;
         }
+        ++returned;
       });
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(runs.load(), round + 1);
-    EXPECT_EQ(ok.load() + in_progress.load(), kThreads);
-    EXPECT_GE(ok.load(), 1);
+    EXPECT_EQ(ok.load(), 1);
+    EXPECT_EQ(in_progress.load(), kThreads - 1);
     EXPECT_EQ(other.load(), 0);
   }
+}
+
+// Regression (issue 9, item 2): A's handler outlives its reservation and B takes the key over.
+// A's late success must not overwrite B's result, and a late failure must not delete B's
+// record (which would let a third dispatch run the command again); on_error is told.
+TEST_P(IdempotencyMiddlewareTest, ALateRunCannotOverwriteOrReleaseTheKeyItLost) {
+  for (bool a_fails : {false, true}) {
+    SCOPED_TRACE(a_fails ? "A fails" : "A succeeds");
+    memory->Clear();
+    std::vector<std::string> reported;
+    IdempotencyConfig config = Config();
+    config.reservation_ttl = 1min;
+    config.on_error = [&](const IdempotencyError& e) {
+      EXPECT_TRUE(ErrorIs(e, errc::kReservationLost)) << e.what();
+      reported.push_back(e.Operation());
+    };
+    auto f = Make(IdempotencyMiddleware(config));
+    std::atomic<int> runs{0};
+    PlaceOrder cmd;
+    cmd.request_id = std::string("req-late-") + (a_fails ? "f" : "s");
+    f->Handle<PlaceOrder>([&](const Context&, const PlaceOrder&) {
+      const int n = ++runs;
+      if (n == 1) {
+        // A is slow: its reservation expires and B runs to completion meanwhile.
+        clock.Advance(2min);
+        std::thread b([&] { EXPECT_EQ(f->bus.Dispatch(ctx, cmd).aggregate_id, "order-2"); });
+        b.join();
+        if (a_fails) return NewErrorResult(DomainError("A failed late"));
+      }
+      return NewSuccessResult("order-" + std::to_string(n), n);
+    });
+    f->bus.Dispatch(ctx, cmd);
+    EXPECT_EQ(runs.load(), 2);
+    EXPECT_EQ(reported, (std::vector<std::string>{a_fails ? "release" : "store"}));
+    CommandResult c = f->bus.Dispatch(ctx, cmd);
+    EXPECT_EQ(c.aggregate_id, "order-2") << "B's result stands";
+    EXPECT_EQ(runs.load(), 2) << "C must not run the command a third time";
+  }
+}
+
+// Regression (issue 9, item 10): StoreIfAbsent failed after it wrote (a lost reply). Fail-open
+// runs the command, and its owner token settles the reservation it may have left: a retry
+// replays the result instead of waiting out reservation_ttl behind an orphan.
+TEST_P(IdempotencyMiddlewareTest, AnAmbiguousReservationIsSettledNotOrphaned) {
+  std::vector<std::string> reported;
+  IdempotencyConfig config = Config();
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.Operation()); };
+  auto f = Build(config);
+  store->lose_reserve_reply = true;
+  PlaceOrder cmd;
+  cmd.request_id = "req-ambiguous";
+  EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
+  EXPECT_EQ(reported, (std::vector<std::string>{"lookup"}));
+  store->lose_reserve_reply = false;
+  CommandResult retry = f->bus.Dispatch(ctx, cmd);
+  EXPECT_TRUE(retry.IsSuccess()) << retry.ErrorMessage();
+  EXPECT_EQ(retry.aggregate_id, "order-1");
+  EXPECT_EQ(calls.load(), 1);
+
+  // A failed run releases what it may have reserved.
+  store->lose_reserve_reply = true;
+  PlaceOrder refused;
+  refused.customer_id = "refuse";
+  refused.request_id = "req-ambiguous-refused";
+  EXPECT_FALSE(f->bus.Dispatch(ctx, refused).IsSuccess());
+  EXPECT_FALSE(memory->Get(ctx, StoredKey("req-ambiguous-refused")).has_value());
+}
+
+// Regression (issue 9, item 10): a store that throws something other than a mink::Error is a
+// store failure like any other, not an exception escaping the middleware.
+TEST_P(IdempotencyMiddlewareTest, AForeignExceptionFromTheStoreIsAStoreFailure) {
+  std::vector<std::string> reported;
+  IdempotencyConfig config = Config();
+  config.on_error = [&](const IdempotencyError& e) { reported.push_back(e.what()); };
+  auto f = Build(config);
+  store->throw_foreign = true;
+  EXPECT_TRUE(f->bus.Dispatch(ctx, PlaceOrder{}).IsSuccess());
+  EXPECT_EQ(calls.load(), 1);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_NE(reported[0].find("driver exploded"), std::string::npos);
+
+  config.fail_closed = true;
+  auto closed = Build(config);
+  try {
+    closed->bus.Dispatch(ctx, PlaceOrder{});
+    FAIL() << "fail_closed ran the command";
+  } catch (const IdempotencyError& e) {
+    EXPECT_NE(std::string(e.what()).find("driver exploded"), std::string::npos);
+  }
+  EXPECT_EQ(calls.load(), 1);
 }
 
 // Regression: the outcome is recorded even when the dispatch's deadline passed while the
 // handler ran (TimeoutMiddleware cannot stop a handler), so a retry replays instead of
 // running the command a second time.
 TEST_P(IdempotencyMiddlewareTest, AResultIsRecordedEvenAfterTheDeadlinePassed) {
-  auto f = Build(DefaultIdempotencyConfig(store), TimeoutMiddleware(20ms));
+  auto f = Build(Config(), TimeoutMiddleware(20ms));
   f->Handle<Ping>([](const Context&, const Ping&) { return NewSuccessResult("", 0); });
   PlaceOrder cmd;
   cmd.customer_id = "slow";
   cmd.request_id = "req-slow";
   // The handler outlives the deadline but succeeds.
-  f->Handle<PlaceOrder>([this](const Context&, const PlaceOrder&) {
+  f->Handle<PlaceOrder>([this](const Context& c, const PlaceOrder&) {
     ++calls;
-    std::this_thread::sleep_for(60ms);
+    c.SleepFor(1h);  // returns when TimeoutMiddleware's deadline passes
+    EXPECT_TRUE(c.DeadlineExceeded());
     return NewSuccessResult("order-slow", 1);
   });
   EXPECT_TRUE(f->bus.Dispatch(ctx, cmd).IsSuccess());
@@ -444,7 +626,7 @@ TEST_P(IdempotencyMiddlewareTest, AResultIsRecordedEvenAfterTheDeadlinePassed) {
 
 // Regression: a cancelled dispatch releases its reservation, so the client may retry at once.
 TEST_P(IdempotencyMiddlewareTest, ACancelledDispatchReleasesItsReservation) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   auto f = Make(IdempotencyMiddleware(config));
   auto [cancellable, cancel] = ctx.WithCancel();
   f->Handle<PlaceOrder>([&, cancel = cancel](const Context& c, const PlaceOrder&) {
@@ -480,7 +662,7 @@ TEST_P(IdempotencyMiddlewareTest, LosingTheRaceNeverRunsTheHandlerEvenWhenTheSto
 }
 
 TEST_P(IdempotencyMiddlewareTest, ABrokenReplayIsReportedAndDoesNotRunTheCommandAgain) {
-  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  IdempotencyConfig config = Config();
   config.result_deserializer = [](const std::string&) -> nlohmann::json {
     throw SerializationError("PlaceOrder", "deserialize", "corrupt cached result");
   };

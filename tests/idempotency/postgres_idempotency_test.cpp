@@ -24,8 +24,10 @@ namespace mink::conformance {
 namespace pgt = postgres::testing;
 
 // A fresh, initialized store on its own schema, dropped when the store is released.
-std::shared_ptr<postgres::IdempotencyStore> MakePgStore(std::string schema = pgt::UniqueSchema()) {
-  auto* store = new postgres::IdempotencyStore({.url = pgt::DatabaseURL(), .schema = schema});
+std::shared_ptr<postgres::IdempotencyStore> MakePgStore(std::string schema = pgt::UniqueSchema(),
+                                                        IdempotencyClock clock = {}) {
+  auto* store = new postgres::IdempotencyStore(
+      {.url = pgt::DatabaseURL(), .schema = schema, .clock = std::move(clock)});
   std::shared_ptr<postgres::IdempotencyStore> owned(store, [schema](postgres::IdempotencyStore* s) {
     delete s;
     pgt::AdminQuery("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
@@ -36,8 +38,10 @@ std::shared_ptr<postgres::IdempotencyStore> MakePgStore(std::string schema = pgt
 
 INSTANTIATE_TEST_SUITE_P(Postgres, IdempotencyStoreConformance,
                          ::testing::Values(IdempotencyStoreFactory{
-                             "postgres",
-                             [] { return std::shared_ptr<IdempotencyStore>(MakePgStore()); }}));
+                             "postgres", [](IdempotencyClock clock) {
+                               return std::shared_ptr<IdempotencyStore>(
+                                   MakePgStore(pgt::UniqueSchema(), std::move(clock)));
+                             }}));
 
 namespace {
 
@@ -160,6 +164,7 @@ LostConnectionOutcome DispatchWhileTheStoreLosesItsConnection(bool fail_closed) 
   auto store = std::make_shared<postgres::IdempotencyStore>(postgres::IdempotencyStoreOptions{
       .url = pgt::DatabaseURL(), .schema = schema, .application_name = app});
   const std::string key = "lost-1";
+  const std::string stored_key = EffectiveIdempotencyKey("Charge", "", key);
 
   std::latch held(1);
   std::atomic<bool> killed{false};
@@ -168,7 +173,7 @@ LostConnectionOutcome DispatchWhileTheStoreLosesItsConnection(bool fail_closed) 
         postgres::BuildConnInfo(pgt::DatabaseURL(), std::chrono::seconds(5), "mink-test-admin"));
     pqxx::work hold(admin);
     hold.exec("INSERT INTO " + store->QualifiedTable() + " (key, expires_at) VALUES (" +
-              hold.quote(key) + ", now() + interval '1 hour')");
+              hold.quote(stored_key) + ", now() + interval '1 hour')");
     held.count_down();
     for (int i = 0; i < 1000 && !killed; ++i) {
       auto waiting = pgt::AdminQuery(
@@ -210,7 +215,7 @@ void ExpectLostConnection(const IdempotencyError& e) {
   EXPECT_TRUE(ErrorIs(e, errc::kConnectionFailed)) << e.what();
   EXPECT_TRUE(e.Is(errc::kConnectionFailed)) << e.what();
   EXPECT_FALSE(ErrorIs(e, errc::kStorageFailed)) << e.what();
-  EXPECT_EQ(e.Key(), "lost-1");
+  EXPECT_EQ(e.Key(), EffectiveIdempotencyKey("Charge", "", "lost-1"));
   try {
     std::rethrow_exception(e.Cause());
   } catch (const Error& store_error) {

@@ -41,6 +41,8 @@ struct IdempotencyConfig {
   std::vector<std::string> skip_commands;
   // Told about failures the middleware absorbs; default logs a warning through spdlog.
   std::function<void(const IdempotencyError&)> on_error;
+  // The time records are stamped with; empty = the system clock. Give the store the same one.
+  IdempotencyClock clock;
 };
 
 inline IdempotencyConfig DefaultIdempotencyConfig(std::shared_ptr<IdempotencyStore> store) {

@@ -4,6 +4,9 @@
 //                           kCommandInProgress        another dispatch holds the key
 //   IdempotencyError        kIdempotencyFailed        the machinery itself failed; Cause() is
 //                                                     the store's exception when there is one
+//   (a Cause of one)        kReservationLost          the dispatch's reservation expired and
+//                                                     another dispatch took the key over, so
+//                                                     this run's outcome was not recorded
 #pragma once
 
 #include <exception>
@@ -19,6 +22,7 @@ inline constexpr ErrorCode kCommandAlreadyProcessed{ErrorArea::kIdempotency, 1,
                                                     "CommandAlreadyProcessed"};
 inline constexpr ErrorCode kCommandInProgress{ErrorArea::kIdempotency, 2, "CommandInProgress"};
 inline constexpr ErrorCode kIdempotencyFailed{ErrorArea::kIdempotency, 3, "IdempotencyFailed"};
+inline constexpr ErrorCode kReservationLost{ErrorArea::kIdempotency, 4, "ReservationLost"};
 }  // namespace errc
 
 // A duplicate was answered from the store: kCommandAlreadyProcessed (a cached failure) or

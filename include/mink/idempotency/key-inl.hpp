@@ -34,15 +34,16 @@ MINK_INLINE std::string IdempotencyKeyFromJson(std::string_view command_type,
 
 MINK_INLINE std::string EffectiveIdempotencyKey(std::string_view command_type,
                                                 std::string_view scope, std::string_view key) {
-  std::string prefix;
-  if (!scope.empty()) prefix = std::to_string(scope.size()) + ":" + std::string(scope) + "|";
+  // Both prefixes carry their length, so no scope, type or key can imitate another's: an
+  // unscoped key that looks like "8:tenant-a|..." still starts with "0:|".
+  std::string prefix = std::to_string(scope.size()) + ":" + std::string(scope) + "|" +
+                       std::to_string(command_type.size()) + ":" + std::string(command_type) + "|";
   std::string scoped = prefix + std::string(key);
   if (scoped.size() <= kMaxIdempotencyKeyLength) return scoped;
   const auto digest = detail::Sha256(scoped);
   const std::string suffix = ":sha256:" + detail::Hex(digest.data(), digest.size());
-  std::string head = prefix + std::string(command_type);
-  head.resize(std::min(head.size(), kMaxIdempotencyKeyLength - suffix.size()));
-  return head + suffix;
+  prefix.resize(std::min(prefix.size(), kMaxIdempotencyKeyLength - suffix.size()));
+  return prefix + suffix;
 }
 
 }  // namespace mink

@@ -8,10 +8,16 @@
 //                                "<CommandType>:type-only:<hex16 of SHA-256(CommandType)>".
 //   GetIdempotencyKey(cmd)       the command's own non-empty IdempotencyKey(), else the above.
 //   EffectiveIdempotencyKey(type, scope, key)
-//                                the key handed to the store: a non-empty scope (default: the
-//                                Context's tenant) is prefixed as "<len>:<scope>|<key>"; a
-//                                scoped key longer than kMaxIdempotencyKeyLength bytes is
-//                                replaced by a fixed-length digest of itself.
+//                                the key handed to the store:
+//                                "<len>:<scope>|<len>:<CommandType>|<key>" — the scope
+//                                (default: the Context's tenant; empty for none) and the
+//                                command type, each length-prefixed so no key can pose as
+//                                another scope's or type's. A result longer than
+//                                kMaxIdempotencyKeyLength bytes is replaced by its (truncated)
+//                                prefix plus ":sha256:" and the digest of the whole.
+//                                Unlike go-mink, a client key is namespaced by command type:
+//                                CancelOrder{key "order-7"} after PlaceOrder{key "order-7"}
+//                                runs, instead of replaying PlaceOrder's result.
 // All three accept a concrete command or an AnyCommand.
 #pragma once
 

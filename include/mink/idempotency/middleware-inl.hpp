@@ -12,20 +12,34 @@
 
 #include <spdlog/spdlog.h>
 
+#include "mink/uuid.hpp"
+
 namespace mink {
 
 namespace detail {
 
 MINK_INLINE IdempotencyRecord NewReservation(std::string key, std::string_view command_type,
-                                             std::chrono::system_clock::duration ttl) {
+                                             std::chrono::system_clock::duration ttl,
+                                             Timestamp now) {
   IdempotencyRecord r;
   r.key = std::move(key);
   r.command_type = std::string(command_type.substr(0, kMaxIdempotencyKeyLength));
+  r.owner = NewUUID();
   r.status = IdempotencyStatus::kProcessing;
-  r.processed_at =
-      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  r.processed_at = std::chrono::time_point_cast<std::chrono::microseconds>(now);
   r.expires_at = r.processed_at + std::chrono::duration_cast<std::chrono::microseconds>(ttl);
   return r;
+}
+
+MINK_INLINE IdempotencyRecord NewReservation(std::string key, std::string_view command_type,
+                                             std::chrono::system_clock::duration ttl) {
+  return NewReservation(std::move(key), command_type, ttl, std::chrono::system_clock::now());
+}
+
+// A dispatch's own cancellation or deadline, which is passed through, never absorbed.
+inline bool IsCancellation(const std::exception& e) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  return error && (error->code() == errc::kCancelled || error->code() == errc::kDeadlineExceeded);
 }
 
 }  // namespace detail
@@ -81,7 +95,7 @@ MINK_INLINE CommandResult IdempotencyMiddleware::Run(
     if (rec && rec->status == IdempotencyStatus::kCompleted) {
       try {
         return IdempotencyRecordToResult(*rec, config.result_deserializer);
-      } catch (const std::exception& e) {
+      } catch (const std::exception&) {
         // The command did run: report the broken replay, never run it again.
         return NewErrorResult(IdempotencyError(key, "replay", std::current_exception()));
       }
@@ -89,59 +103,100 @@ MINK_INLINE CommandResult IdempotencyMiddleware::Run(
     return NewErrorResult(
         IdempotencyReplayError(errc::kCommandInProgress, key, "command in progress"));
   };
-  auto absorb = [&](const char* operation) {
-    IdempotencyError error(key, operation, std::current_exception());
-    if (config.fail_closed) throw error;
-    config.on_error(error);
+  auto report = [&](const char* operation) {
+    config.on_error(IdempotencyError(key, operation, std::current_exception()));
   };
 
-  // 1. Answer from the store when it already knows the key; 2. reserve it.
+  // 1. Answer from the store when it already knows the key; 2. reserve it under a fresh owner
+  // token, which every later write of this dispatch must present.
+  const IdempotencyRecord reservation =
+      detail::NewReservation(key, type, config.reservation_ttl, IdempotencyNow(config.clock));
+  bool reserve_sent = false;
   bool reserved = false;
   try {
     if (auto existing = store.Get(ctx, key)) return replay_or_in_progress(existing);
-    reserved = store.StoreIfAbsent(ctx, detail::NewReservation(key, type, config.reservation_ttl));
+    reserve_sent = true;
+    reserved = store.StoreIfAbsent(ctx, reservation);
   } catch (const IdempotencyError&) {
     throw;
-  } catch (const Error& e) {
-    if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
-    absorb("lookup");  // fail-open: run without the guarantee
-    return next();
+  } catch (const std::exception& e) {
+    // A failed StoreIfAbsent may still have written (a lost reply): whatever happens next, the
+    // owner token lets this dispatch settle that reservation instead of orphaning it.
+    if (detail::IsCancellation(e) || config.fail_closed) {
+      if (reserve_sent) ReleaseQuietly(ctx, reservation);
+      if (detail::IsCancellation(e)) throw;
+      throw IdempotencyError(key, "lookup", std::current_exception());
+    }
+    report("lookup");  // fail-open: run without the guarantee
+    if (!reserve_sent) return next();
+    return RunAndRecord(ctx, reservation, /*held=*/false, next);
   }
   if (!reserved) {
     // Another dispatch holds the key: never run the handler now, whatever the store says.
     try {
       return replay_or_in_progress(store.Get(ctx, key));
-    } catch (const Error& e) {
-      if (e.code() == errc::kCancelled || e.code() == errc::kDeadlineExceeded) throw;
-      config.on_error(IdempotencyError(key, "lookup", std::current_exception()));
+    } catch (const std::exception& e) {
+      if (detail::IsCancellation(e)) throw;
+      report("lookup");
       return replay_or_in_progress(std::nullopt);
     }
   }
+  return RunAndRecord(ctx, reservation, /*held=*/true, next);
+}
 
+MINK_INLINE void IdempotencyMiddleware::ReleaseQuietly(const Context& ctx,
+                                                       const IdempotencyRecord& reservation) const {
+  try {
+    config_->store->Release(ctx.WithoutCancel(), reservation.key, reservation.owner);
+  } catch (const std::exception&) {
+    config_->on_error(IdempotencyError(reservation.key, "release", std::current_exception()));
+  }
+}
+
+MINK_INLINE CommandResult
+IdempotencyMiddleware::RunAndRecord(const Context& ctx, const IdempotencyRecord& reservation,
+                                    bool held, detail::FunctionRef<CommandResult()> next) const {
+  const IdempotencyConfig& config = *config_;
+  IdempotencyStore& store = *config.store;
+  const std::string& key = reservation.key;
   // The outcome is recorded (or the reservation released) even when the dispatch's context
   // was cancelled or ran out of time meanwhile: skipping it would leave a reservation that
   // blocks retries, or lose a result that must be replayed.
   const Context bookkeeping = ctx.WithoutCancel();
+  // A held reservation that the store no longer credits to this owner was taken over after it
+  // expired: the other run's record stands, and on_error is told. (When the reservation was
+  // never confirmed, held == false, a refusal only means it never landed.)
+  auto lost = [&](const char* operation) {
+    if (!held) return;
+    config.on_error(IdempotencyError(
+        key, operation,
+        std::make_exception_ptr(Error(errc::kReservationLost,
+                                      "the reservation expired and another dispatch took the "
+                                      "key over; this run's outcome was not recorded"))));
+  };
   auto release = [&] {
     try {
-      store.Delete(bookkeeping, key);
-    } catch (const std::exception& e) {
+      if (!store.Release(bookkeeping, key, reservation.owner)) lost("release");
+    } catch (const std::exception&) {
       config.on_error(IdempotencyError(key, "release", std::current_exception()));
     }
   };
   auto record_outcome = [&](IdempotencyRecord record) {
     try {
-      store.Store(bookkeeping, record);
-    } catch (const std::exception& e) {
-      IdempotencyError error(key, "store", std::current_exception());
-      config.on_error(error);
+      if (!store.Complete(bookkeeping, record)) lost("store");
+    } catch (const std::exception&) {
+      config.on_error(IdempotencyError(key, "store", std::current_exception()));
       if (!config.fail_closed) release();
     }
   };
   auto completed = [&](bool success) {
-    IdempotencyRecord r = detail::NewReservation(key, type, config.ttl);
+    IdempotencyRecord r = reservation;  // the same key, type and owner
+    const Timestamp now =
+        std::chrono::time_point_cast<std::chrono::microseconds>(IdempotencyNow(config.clock));
     r.status = IdempotencyStatus::kCompleted;
     r.success = success;
+    r.processed_at = now;
+    r.expires_at = now + std::chrono::duration_cast<std::chrono::microseconds>(config.ttl);
     return r;
   };
 
@@ -171,7 +226,7 @@ MINK_INLINE CommandResult IdempotencyMiddleware::Run(
   r.version = result.version;
   try {
     r.response = config.result_serializer(result);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     config.on_error(IdempotencyError(key, "serialize result", std::current_exception()));
     if (!config.fail_closed) release();
     return result;

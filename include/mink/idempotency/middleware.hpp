@@ -78,13 +78,21 @@ class MINK_API IdempotencyMiddleware {
  private:
   CommandResult Run(const Context& ctx, std::string_view type, const std::string& raw_key,
                     std::string_view scope, detail::FunctionRef<CommandResult()> next) const;
+  // Runs the handler and records its outcome under `reservation`'s owner token; `held` says
+  // whether the store confirmed the reservation (false: its StoreIfAbsent failed ambiguously).
+  CommandResult RunAndRecord(const Context& ctx, const IdempotencyRecord& reservation, bool held,
+                             detail::FunctionRef<CommandResult()> next) const;
+  void ReleaseQuietly(const Context& ctx, const IdempotencyRecord& reservation) const;
 
   std::shared_ptr<const IdempotencyConfig> config_;
   std::shared_ptr<const std::set<std::string, std::less<>>> skip_;
 };
 
 namespace detail {
-// A reservation record for `key`, expiring `ttl` from now.
+// A reservation record for `key` under a fresh owner token, expiring `ttl` after `now`
+// (default: the system clock's now).
+MINK_API IdempotencyRecord NewReservation(std::string key, std::string_view command_type,
+                                          std::chrono::system_clock::duration ttl, Timestamp now);
 MINK_API IdempotencyRecord NewReservation(std::string key, std::string_view command_type,
                                           std::chrono::system_clock::duration ttl);
 }  // namespace detail

@@ -8,12 +8,15 @@
 // Table (go-mink's mink_idempotency plus what reservations need):
 //   key VARCHAR(255) PRIMARY KEY, command_type, aggregate_id, version, response JSONB NOT NULL,
 //   error, success, status (0 = processing reservation, 1 = completed), created_at,
-//   processed_at, expires_at TIMESTAMPTZ NOT NULL, and an index on expires_at.
+//   processed_at, expires_at TIMESTAMPTZ NOT NULL, owner (the reservation's owner token;
+//   Complete and Release are an UPDATE / DELETE ... WHERE key = $1 AND owner = $2), and an
+//   index on expires_at. Initialize adds the owner column to a table created before it.
 //
 // StoreIfAbsent is one statement — INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE the
 // existing row expired — so of any number of concurrent callers, in any number of processes,
-// exactly one wins a key. Expiry is judged by the server's clock (NOW()); keep clients and
-// server in sync (NTP), since record timestamps come from the client.
+// exactly one wins a key. Expiry is judged by the server's clock (NOW()) unless
+// options.clock is set; keep clients and server in sync (NTP), since record timestamps come
+// from the client. A background thread deletes expired records (cleanup_interval).
 // The response text must be JSON (it is stored as JSONB, so its whitespace is normalised);
 // an empty response is stored as JSON null.
 //
@@ -49,6 +52,15 @@ struct IdempotencyStoreOptions {
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{10000};
   std::string application_name = "mink-idempotency";
+  // A background thread deletes expired records this often, in batches of 1000 rows
+  // (0 = never; call Cleanup yourself). Every process running a store may do it: batches skip
+  // rows another cleaner has locked.
+  std::chrono::milliseconds cleanup_interval{std::chrono::minutes(10)};
+  // Records processed longer ago than this are removed by that cleanup even if they have not
+  // expired (0 = keep until expiry).
+  std::chrono::system_clock::duration max_age{0};
+  // The time expiry is judged by; empty = the server's NOW().
+  IdempotencyClock clock;
 };
 
 class IdempotencyStore final : public mink::IdempotencyStore {
@@ -65,6 +77,8 @@ class IdempotencyStore final : public mink::IdempotencyStore {
 
   void Store(const Context& ctx, const IdempotencyRecord& record) override;
   bool StoreIfAbsent(const Context& ctx, const IdempotencyRecord& record) override;
+  bool Complete(const Context& ctx, const IdempotencyRecord& record) override;
+  bool Release(const Context& ctx, std::string_view key, std::string_view owner) override;
   std::optional<IdempotencyRecord> Get(const Context& ctx, std::string_view key) override;
   void Delete(const Context& ctx, std::string_view key) override;
   int64_t Cleanup(const Context& ctx, std::chrono::system_clock::duration older_than) override;
