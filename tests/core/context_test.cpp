@@ -53,7 +53,6 @@ TEST(Context, WithoutCancelKeepsIdsButNotCancellationOrDeadline) {
   auto [ctx, cancel] = Context{}.WithCorrelationID("c").WithValue("k", 7).WithCancel();
   Context timed = ctx.WithTimeout(std::chrono::milliseconds(1));
   cancel();
-  std::this_thread::sleep_for(5ms);
   Context detached = timed.WithoutCancel();
   EXPECT_TRUE(timed.Done());
   EXPECT_FALSE(detached.Done());
@@ -70,15 +69,26 @@ TEST(Context, CancellingAChildLeavesTheParentLive) {
   EXPECT_FALSE(parent.Done());
 }
 
+// No sleeps: "not yet" is judged against a far deadline, "passed" against one already past, and
+// a short timeout is waited out with SleepFor, which returns at the deadline.
 TEST(Context, DeadlineExpiresAndTheEarlierDeadlineWins) {
-  Context ctx = Context{}.WithTimeout(20ms);
-  Context later = ctx.WithTimeout(1h);
+  Context ctx = Context{}.WithTimeout(1h);
+  Context later = ctx.WithTimeout(2h);
   EXPECT_EQ(later.Deadline(), ctx.Deadline());
   EXPECT_FALSE(ctx.Done());
-  std::this_thread::sleep_for(40ms);
-  EXPECT_TRUE(ctx.Done());
-  EXPECT_TRUE(later.Done());
-  EXPECT_EQ(ctx.Err(), errc::kDeadlineExceeded);
+  EXPECT_FALSE(ctx.Err().has_value());
+
+  Context past = ctx.WithDeadline(Context::Clock::now() - 1ms);
+  Context child = past.WithTimeout(1h);
+  EXPECT_TRUE(past.Done());
+  EXPECT_TRUE(child.Done()) << "a child never outlives its parent's deadline";
+  EXPECT_EQ(past.Err(), errc::kDeadlineExceeded);
+  EXPECT_FALSE(ctx.Done()) << "the parent keeps its own deadline";
+
+  Context brief = Context{}.WithTimeout(1ms);
+  EXPECT_FALSE(brief.SleepFor(1h)) << "SleepFor ends at the deadline, reporting it";
+  EXPECT_TRUE(brief.Done());
+  EXPECT_EQ(brief.Err(), errc::kDeadlineExceeded);
 }
 
 TEST(Context, SleepForReturnsEarlyOnCancel) {

@@ -1,7 +1,7 @@
 // The PostgreSQL IdempotencyStore: the contract suite, its own bad input, the middleware
-// running a duplicate exactly once across separate stores (separate pools, as separate
-// processes would have), and a store connection lost mid-call reported through the middleware
-// as an IdempotencyError that is also a kConnectionFailed.
+// running a duplicate exactly once across two OS processes, a SIGKILLed process's reservation,
+// and a store connection lost mid-call reported through the middleware as an IdempotencyError
+// that is also a kConnectionFailed.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,7 +17,9 @@
 #include "mink/idempotency/middleware.hpp"
 #include "mink/postgres/idempotency_store.hpp"
 #include "postgres/pg_test_support.hpp"
+#include "support/child_process.hpp"
 #include "support/error_code.hpp"
+#include "support/manual_clock.hpp"
 
 namespace mink::conformance {
 
@@ -92,56 +94,67 @@ struct Charge : CommandBase {
   NLOHMANN_DEFINE_TYPE_INTRUSIVE(Charge, request_id, cents)
 };
 
+// Two OS processes (fork/exec of mink_idempotency_child), each with its own pool and bus and
+// four threads, dispatch the same 40 keys at once: every key's handler runs exactly once in
+// all, and every other dispatch is answered with the result or "in progress".
 TEST(PostgresIdempotency, DuplicatesFromTwoProcessesRunTheHandlerOnce) {
   const std::string schema = pgt::UniqueSchema();
   auto shared_schema = MakePgStore(schema);  // owns the schema's lifetime
-  // Two "processes": each its own store (own connection pool) and its own bus.
-  auto store_a = std::make_shared<postgres::IdempotencyStore>(
-      postgres::IdempotencyStoreOptions{.url = pgt::DatabaseURL(), .schema = schema});
-  auto store_b = std::make_shared<postgres::IdempotencyStore>(
-      postgres::IdempotencyStoreOptions{.url = pgt::DatabaseURL(), .schema = schema});
-  std::atomic<int> runs{0};
-  auto handler = NewGenericHandler<Charge>([&](const Context&, const Charge& c) {
-    ++runs;
-    std::this_thread::sleep_for(30ms);
-    return NewSuccessResultWithData("payment-" + c.request_id, 1, {{"cents", c.cents}});
-  });
-  CommandBus bus_a, bus_b;
-  bus_a.Use(IdempotencyMiddleware(DefaultIdempotencyConfig(store_a)));
-  bus_b.Use(IdempotencyMiddleware(DefaultIdempotencyConfig(store_b)));
-  bus_a.Register(handler);
-  bus_b.Register(handler);
-  for (int round = 0; round < 3; ++round) {
-    Charge cmd;
-    cmd.request_id = "req-" + std::to_string(round);
-    cmd.cents = 500;
-    constexpr int kThreads = 16;
-    std::barrier start(kThreads);
-    std::atomic<int> ok{0}, in_progress{0}, other{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        CommandResult r = (t % 2 == 0 ? bus_a : bus_b).Dispatch(Context{}, cmd);
-        if (r.IsSuccess() && r.aggregate_id == "payment-" + cmd.request_id) {
-          ++ok;
-        } else if (r.HasError(errc::kCommandInProgress)) {
-          ++in_progress;
-        } else {
-          ++other;
-        }
-      });
-    }
-    for (auto& th : threads) th.join();
-    EXPECT_EQ(runs.load(), round + 1);
-    EXPECT_EQ(other.load(), 0);
-    EXPECT_EQ(ok.load() + in_progress.load(), kThreads);
-    // After the first completes, every retry from either process replays its result.
-    CommandResult replay = bus_b.Dispatch(Context{}, cmd);
-    ASSERT_TRUE(replay.IsSuccess());
-    EXPECT_EQ(replay.data["cents"], 500);
-    EXPECT_EQ(runs.load(), round + 1);
+  pgt::AdminQuery("CREATE TABLE \"" + schema + "\".runs (key TEXT NOT NULL, pid INT NOT NULL)");
+  constexpr int kKeys = 40;
+  constexpr int kThreads = 4;
+  std::vector<std::unique_ptr<mink::testing::ChildProcess>> children;
+  for (int p = 0; p < 2; ++p) {
+    children.push_back(std::make_unique<mink::testing::ChildProcess>(
+        std::vector<std::string>{MINK_IDEMPOTENCY_CHILD, "race", pgt::DatabaseURL(), schema,
+                                 std::to_string(kKeys), std::to_string(kThreads)}));
   }
+  for (auto& c : children) ASSERT_EQ(c->ReadLine(60s), "ready");
+  for (auto& c : children) c->WriteLine("go");
+  for (auto& c : children) {
+    // Every one of the process's dispatches was answered with the result or "in progress".
+    const std::string summary = c->ReadLine(300s);
+    EXPECT_NE(summary.find(" other=0"), std::string::npos) << summary;
+    EXPECT_EQ(c->Wait(), 0) << summary;
+  }
+  const auto per_key = pgt::AdminQuery("SELECT count(*) FROM \"" + schema +
+                                       "\".runs GROUP BY key HAVING count(*) <> 1");
+  EXPECT_TRUE(per_key.empty()) << per_key.size() << " keys ran more than once";
+  EXPECT_EQ(pgt::AdminQuery("SELECT count(DISTINCT key) FROM \"" + schema + "\".runs"),
+            std::vector<std::string>{std::to_string(kKeys)});
+}
+
+// A process SIGKILLed while its handler runs leaves its reservation behind: duplicates are told
+// "in progress" until reservation_ttl has passed, then a retry takes the key over and runs.
+TEST(PostgresIdempotency, AReservationOfAKilledProcessBlocksOnlyUntilItExpires) {
+  const std::string schema = pgt::UniqueSchema();
+  mink::testing::ManualClock clock;
+  auto store = MakePgStore(schema, clock.Fn());
+  {
+    mink::testing::ChildProcess crashed(std::vector<std::string>{
+        MINK_IDEMPOTENCY_CHILD, "crash", pgt::DatabaseURL(), schema, "req-crash"});
+    ASSERT_EQ(crashed.ReadLine(60s), "running");
+    crashed.Kill();
+    EXPECT_EQ(crashed.Wait(), 128 + SIGKILL);
+  }
+  IdempotencyConfig config = DefaultIdempotencyConfig(store);
+  config.clock = clock.Fn();
+  CommandBus bus;
+  bus.Use(IdempotencyMiddleware(config));
+  std::atomic<int> runs{0};
+  bus.Register(NewGenericHandler<Charge>([&](const Context&, const Charge& c) {
+    ++runs;
+    return NewSuccessResult("payment-" + c.request_id, 1);
+  }));
+  Charge cmd;
+  cmd.request_id = "req-crash";
+  EXPECT_TRUE(bus.Dispatch(Context{}, cmd).HasError(errc::kCommandInProgress));
+  clock.Advance(std::chrono::minutes(4));
+  EXPECT_TRUE(bus.Dispatch(Context{}, cmd).HasError(errc::kCommandInProgress));
+  clock.Advance(std::chrono::minutes(2));  // past the default 5-minute reservation_ttl
+  CommandResult retry = bus.Dispatch(Context{}, cmd);
+  EXPECT_TRUE(retry.IsSuccess()) << retry.ErrorMessage();
+  EXPECT_EQ(runs.load(), 1);
 }
 
 // ---- a lost connection, as the middleware reports it ----

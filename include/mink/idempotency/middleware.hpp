@@ -7,8 +7,8 @@
 // Keys (go-mink's rules, key.hpp): the command's IdempotencyKey() when it has a non-empty one;
 // otherwise a digest of its canonical JSON; a command with no JSON form gets a type-only key —
 // every command of that type then shares one key, so give such commands an IdempotencyKey().
-// The key is scoped by the Context's tenant (config.scope), so tenants never replay each
-// other's results.
+// The stored key is scoped by the Context's tenant (config.scope) and the command type, so
+// tenants never replay each other's results and one client key names one command per type.
 //
 // Flow for each command not in skip_commands:
 //   1. a live completed record for the key: its result is replayed, the handler is not called
@@ -28,7 +28,9 @@
 // outcome fails (store error or a result_serializer that throws), the handler's result is
 // returned unchanged and on_error gets an IdempotencyError; the reservation is released
 // (fail-open) or left to expire after reservation_ttl (fail_closed, so no duplicate runs
-// meanwhile). No failure leaves a reservation that outlives reservation_ttl.
+// meanwhile). No failure leaves a reservation that outlives reservation_ttl. Results and
+// releases are compare-and-set on the reservation's owner token: a run whose reservation
+// expired and was taken over leaves the newer run's record alone (on_error: kReservationLost).
 #pragma once
 
 #include <functional>
