@@ -176,13 +176,20 @@ MINK_INLINE SubscriptionAdapter& EventStore::Subscriptions() const {
 }
 
 MINK_INLINE void EventStore::WarnUnregisteredOnce(const std::string& stream, const Event& event) {
-  std::string key = stream + "|" + event.Type() + "|" + std::to_string(event.Version());
   {
     std::lock_guard lock(warned_mutex_);
-    if (!warned_.insert(std::move(key)).second) return;
+    if (warned_.contains(event.Type()) || warned_full_) return;
+    if (warned_.size() >= kMaxWarnedUnregisteredTypes) {
+      warned_full_ = true;
+      options_.logger->warn("more than {} unregistered event types replayed; no longer reported",
+                            kMaxWarnedUnregisteredTypes);
+      return;
+    }
+    warned_.insert(event.Type());
   }
-  options_.logger->warn("replaying unregistered event type \"{}\" (stream {}, version {})",
-                        event.Type(), stream, event.Version());
+  options_.logger->warn(
+      "replaying unregistered event type \"{}\" (first seen: stream {}, version {})", event.Type(),
+      stream, event.Version());
 }
 
 }  // namespace mink
