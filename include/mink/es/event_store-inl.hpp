@@ -96,7 +96,8 @@ MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent
   return event;
 }
 
-MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggregate) {
+MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggregate,
+                                           const Metadata& metadata) {
   const auto& uncommitted = aggregate.UncommittedEvents();
   if (uncommitted.empty()) return;
   if (aggregate.AggregateID().empty()) {
@@ -104,7 +105,7 @@ MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggreg
                 "aggregate of type \"" + aggregate.AggregateType() + "\" has an empty ID");
   }
   const std::string stream = BuildStreamID(aggregate.AggregateType(), aggregate.AggregateID());
-  AppendResult result = AppendSpan(ctx, stream, uncommitted, aggregate.Version(), {});
+  AppendResult result = AppendSpan(ctx, stream, uncommitted, aggregate.Version(), metadata);
   aggregate.SetVersion(result.version);
   aggregate.ClearUncommittedEvents();
 }

@@ -109,7 +109,9 @@ class MINK_API EventStore {
   Event ProcessStoredEvent(const Context& ctx, StoredEvent stored) const;
 
   // ---- aggregates ----
-  void SaveAggregate(const Context& ctx, Aggregate& aggregate);
+  // Appends the aggregate's uncommitted events expecting its version; `metadata` is applied to
+  // each of them as in Append.
+  void SaveAggregate(const Context& ctx, Aggregate& aggregate, const Metadata& metadata = {});
 
   // Replays "<Type>-<ID>" into `aggregate` (a fresh instance). A missing stream leaves it at
   // version 0. Unregistered event types are passed on as raw JSON events with a warning (once
