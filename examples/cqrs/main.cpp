@@ -142,10 +142,9 @@ int main() {
   // Tenant: keys are per tenant); AddItem has no IdempotencyKey() and would skip it — chosen at
   // compile time, no runtime check (adding the same item twice is legitimate).
   std::vector<std::string> touched;
-  auto retry_conflicts = mink::RetryMiddleware(
-      {.max_attempts = 3, .initial_delay = 10ms, .should_retry = [](const std::exception_ptr& e) {
-         return mink::ErrorIs(e, mink::errc::kConcurrencyConflict);
-       }});
+  // 3 attempts, 10ms apart at first; by default only transient failures (conflicts, lost
+  // connections, deadlines) are retried.
+  auto retry_conflicts = mink::RetryMiddleware(3, 10ms);
   mink::Pipeline per_handler{
       mink::OnlyFor<mink::IsIdempotentCommand>(mink::IdempotencyMiddleware(idempotency)),
       mink::OnlyFor<mink::IsAggregateCommand>(TouchedAggregates{&touched}),

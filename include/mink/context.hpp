@@ -22,6 +22,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 
@@ -142,14 +143,21 @@ class Context {
   // oldest: WithValue is a single allocation (no copy of the values already there), and a
   // lookup walks the chain, so it costs one comparison per value on the way (contexts carry
   // few values). A newer value under the same key hides the older one.
+  //
+  // Text is always stored as std::string: a string literal, a (const) char* or a
+  // std::string_view is copied into one, so WithValue("tenantID", "acme") is found by
+  // Value<std::string>("tenantID") (and the context never points at a caller's buffer).
   template <class T>
   Context WithValue(std::string key, T value) const {
+    using Stored = std::conditional_t<IsText<T>, std::string, T>;
     Context child = *this;
-    child.values_ = std::make_shared<const ValueOf<T>>(std::move(key), values_, std::move(value));
+    child.values_ =
+        std::make_shared<const ValueOf<Stored>>(std::move(key), values_, Stored(std::move(value)));
     return child;
   }
 
-  // The value stored under `key` if it exists and has type T (exactly, as std::any_cast).
+  // The value stored under `key` if it exists and has type T (exactly, as std::any_cast; text
+  // is a std::string, see WithValue).
   template <class T>
   const T* Value(std::string_view key) const {
     for (const ValueEntry* e = values_.get(); e != nullptr; e = e->parent.get()) {
@@ -161,6 +169,10 @@ class Context {
   }
 
  private:
+  template <class T>
+  static constexpr bool IsText = std::is_same_v<T, const char*> || std::is_same_v<T, char*> ||
+                                 std::is_same_v<T, std::string_view>;
+
   struct Propagate {
     std::stop_source* target;
     void operator()() const noexcept { target->request_stop(); }

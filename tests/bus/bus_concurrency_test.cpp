@@ -2,11 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <future>
 #include <latch>
+#include <memory>
+#include <system_error>
 #include <thread>
 
 #include "bus/test_commands.hpp"
+#include "support/error_code.hpp"
 
 namespace mink::testing {
 namespace {
@@ -121,6 +125,134 @@ TEST(CommandBusConcurrency, DestroyingTheBusWaitsForAsyncDispatches) {
   }
   EXPECT_EQ(handled, 16);
   for (auto& f : futures) EXPECT_TRUE(f.get().IsSuccess());
+}
+
+// Regression (issue 9, item 1): the worker thread was started under the bus mutex, so a thread
+// that could not start destroyed the in-flight guard under the lock and its destructor relocked
+// it (self-deadlock; reproduced by capping the address space). There was no way to inject the
+// failure; now the factory's failure reaches the future as kBusOverloaded and Close returns.
+TEST(CommandBusAsyncExecutor, AWorkerThatCannotStartIsATypedErrorNotADeadlock) {
+  std::atomic<int> attempts = 0;
+  CommandBus bus(
+      {.async_workers = 2, .thread_factory = [&](std::function<void()> body) -> std::thread {
+         if (++attempts == 1) {
+           throw std::system_error(EAGAIN, std::generic_category(), "no threads");
+         }
+         return std::thread(std::move(body));
+       }});
+  bus.RegisterFunc("Ping",
+                   [](const Context&, const AnyCommand&) { return NewSuccessResult("", 1); });
+  std::future<CommandResult> refused = bus.DispatchAsync(Context{}, Ping{});
+  EXPECT_EQ(CodeOf([&] { refused.get(); }), errc::kBusOverloaded);
+  // The next dispatch starts a worker and runs.
+  EXPECT_TRUE(bus.DispatchAsync(Context{}, Ping{}).get().IsSuccess());
+  bus.Close();
+  EXPECT_EQ(CodeOf([&] { bus.Dispatch(Context{}, Ping{}); }), errc::kCommandBusClosed);
+}
+
+// A burst far beyond workers + queue: every dispatch either runs or is refused with a typed
+// kBusOverloaded; no thread is started per call, nothing crashes, Close drains the accepted.
+TEST(CommandBusAsyncExecutor, ABurstBeyondTheQueueIsRefusedWithTypedOverloadErrors) {
+  std::atomic<int> threads_started = 0;
+  CommandBus bus({.async_workers = 2,
+                  .async_queue_depth = 8,
+                  .thread_factory = [&](std::function<void()> body) {
+                    ++threads_started;
+                    return std::thread(std::move(body));
+                  }});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> handled = 0;
+  bus.RegisterFunc("Ping", [&](const Context&, const AnyCommand&) {
+    released.wait();
+    ++handled;
+    return NewSuccessResult("", 1);
+  });
+  constexpr int kBurst = 10000;
+  std::vector<std::future<CommandResult>> futures;
+  futures.reserve(kBurst);
+  for (int i = 0; i < kBurst; ++i) futures.push_back(bus.DispatchAsync(Context{}, Ping{}));
+  release.set_value();
+  bus.Close();
+  int ok = 0;
+  int overloaded = 0;
+  for (auto& f : futures) {
+    try {
+      if (f.get().IsSuccess()) ++ok;
+    } catch (const Error& e) {
+      if (e.code() == errc::kBusOverloaded) ++overloaded;
+    }
+  }
+  EXPECT_EQ(ok + overloaded, kBurst);
+  EXPECT_EQ(ok, handled.load());
+  EXPECT_LE(ok, 2 + 8) << "at most the workers' and the queue's worth was accepted";
+  EXPECT_GE(ok, 8);
+  EXPECT_LE(threads_started.load(), 2);
+}
+
+// Close runs every queued dispatch, then joins each worker: when it returns, every worker
+// thread's body has returned.
+TEST(CommandBusAsyncExecutor, CloseDrainsTheQueueAndJoinsEveryWorker) {
+  std::atomic<int> started = 0;
+  std::atomic<int> exited = 0;
+  std::atomic<int> handled = 0;
+  std::vector<std::future<CommandResult>> futures;
+  {
+    CommandBus bus({.async_workers = 3,
+                    .async_queue_depth = 64,
+                    .thread_factory = [&](std::function<void()> body) {
+                      ++started;
+                      return std::thread([&exited, body = std::move(body)] {
+                        body();
+                        ++exited;
+                      });
+                    }});
+    bus.RegisterFunc("Ping", [&](const Context&, const AnyCommand&) {
+      std::this_thread::yield();
+      ++handled;
+      return NewSuccessResult("", 1);
+    });
+    for (int i = 0; i < 64; ++i) futures.push_back(bus.DispatchAsync(Context{}, Ping{}));
+    bus.Close();
+    EXPECT_EQ(handled, 64);
+    EXPECT_GE(started, 1);
+    EXPECT_EQ(exited.load(), started.load()) << "Close joined every worker";
+    EXPECT_EQ(CodeOf([&] { bus.DispatchAsync(Context{}, Ping{}).get(); }), errc::kCommandBusClosed);
+  }
+  for (auto& f : futures) EXPECT_TRUE(f.get().IsSuccess());
+}
+
+// Regression (issue 9, item 1): ~CommandBus ran Close, which throws when called from inside
+// one of the bus's own dispatches, and a throwing destructor terminates the process. A handler
+// dropping the last reference to its bus, on a worker or on the caller's thread, is now safe.
+TEST(CommandBusAsyncExecutor, DestroyingTheBusFromInsideItsOwnDispatchDoesNotTerminate) {
+  auto bus = std::make_unique<CommandBus>();
+  std::promise<void> go;
+  std::shared_future<void> gate = go.get_future().share();
+  std::atomic<int> handled = 0;
+  bus->RegisterFunc("Ping", [&](const Context&, const AnyCommand&) {
+    gate.wait();
+    bus.reset();  // ~CommandBus on the worker, inside this dispatch
+    ++handled;
+    return NewSuccessResult("", 1);
+  });
+  std::future<CommandResult> f = bus->DispatchAsync(Context{}, Ping{});
+  go.set_value();
+  EXPECT_TRUE(f.get().IsSuccess());
+  EXPECT_EQ(handled, 1);
+
+  auto sync = std::make_unique<CommandBus>();
+  sync->Use([](const Context& ctx, const AnyCommand& cmd, Next next) {
+    CommandResult r = next(ctx, cmd);  // the bus is gone by now; the pipeline still unwinds
+    return r;
+  });
+  sync->RegisterFunc("Ping", [&](const Context&, const AnyCommand&) {
+    sync.reset();  // ~CommandBus on the caller's thread, inside this dispatch
+    return NewSuccessResult("", 2);
+  });
+  CommandBus* raw = sync.get();
+  EXPECT_EQ(raw->Dispatch(Context{}, Ping{}).version, 2);
+  EXPECT_EQ(sync, nullptr);
 }
 
 }  // namespace

@@ -101,14 +101,56 @@ TEST_F(AggregateHandlerTest, ExistingAggregateIsLoadedThenSavedAtTheNextVersion)
   EXPECT_EQ(reloaded.items(), 1);
 }
 
-TEST_F(AggregateHandlerTest, DomainErrorIsAnErrorResultAndNothingIsSaved) {
+TEST_F(AggregateHandlerTest, DomainErrorPropagatesAndNothingIsSaved) {
   // AddItem on an order that was never created: Order::AddItem throws DomainError.
-  CommandResult r = AddHandler()->Handle(ctx_, AnyCommand(AddItem{.order_id = "nope", .sku = "s"}));
-  EXPECT_TRUE(r.HasError(errc::kDomain));
+  EXPECT_THROW(AddHandler()->Handle(ctx_, AnyCommand(AddItem{.order_id = "nope", .sku = "s"})),
+               DomainError);
   EXPECT_EQ(store_.GetLastPosition(ctx_), 0u);
 }
 
-TEST_F(AggregateHandlerTest, ConcurrentWriteIsAConcurrencyConflictResult) {
+// Regression (issue 9, item 12): a GenericHandler's exception was thrown from Dispatch while an
+// AggregateHandler turned the same failure into an error result. One rule now: an exception
+// from any handler kind propagates out of Dispatch as thrown (RecoveryMiddleware, retry and
+// idempotency see it the same way).
+TEST_F(AggregateHandlerTest, EveryHandlerKindReportsAThrownFailureTheSameWay) {
+  CommandBus bus;
+  bus.Register(AddHandler());  // the executor throws DomainError: the order does not exist
+  bus.Register(NewGenericHandler<Ping>([](const Context&, const Ping&) -> CommandResult {
+    throw DomainError("order does not exist");
+  }));
+  bus.RegisterFunc("OpenOrder", [](const Context&, const AnyCommand&) -> CommandResult {
+    throw DomainError("order does not exist");
+  });
+  EXPECT_THROW(bus.Dispatch(ctx_, AddItem{.order_id = "nope", .sku = "s"}), DomainError);
+  EXPECT_THROW(bus.Dispatch(ctx_, Ping{}), DomainError);
+  EXPECT_THROW(bus.Dispatch(ctx_, AnyCommand(OpenOrder{})), DomainError);
+  bus.Use(RecoveryMiddleware());  // a mink::Error passes RecoveryMiddleware unchanged
+  EXPECT_THROW(bus.Dispatch(ctx_, AddItem{.order_id = "nope", .sku = "s"}), DomainError);
+}
+
+// go-mink's page shape: a factory that needs no ID (the handler assigns it).
+TEST_F(AggregateHandlerTest, FactoryWithoutIdForm) {
+  auto open = NewAggregateHandler<OpenOrder, Order>(
+      store_, [](const OpenOrder& c) { return c.order_id; },
+      [] { return std::make_unique<Order>(""); },
+      [](const Context&, Order& o, const OpenOrder& c) {
+        if (o.AggregateID().empty()) o.SetID("assigned-" + c.customer);
+        o.Create(c.customer);
+      });
+  CommandResult created = open->Handle(ctx_, AnyCommand(OpenOrder{.customer = "c7"}));
+  ASSERT_TRUE(created.IsSuccess()) << created.ErrorMessage();
+  EXPECT_EQ(created.aggregate_id, "assigned-c7");
+  auto add = NewAggregateHandler<AddItem, Order>(
+      store_, [](const AddItem& c) { return c.order_id; },
+      [] { return std::make_unique<Order>(""); },
+      [](const Context&, Order& o, const AddItem& c) { o.AddItem(c.sku, 1, 1.0); });
+  CommandResult added =
+      add->Handle(ctx_, AnyCommand(AddItem{.order_id = "assigned-c7", .sku = "s"}));
+  ASSERT_TRUE(added.IsSuccess()) << added.ErrorMessage();
+  EXPECT_EQ(added.version, 2) << "the factory's aggregate got the command's ID and was loaded";
+}
+
+TEST_F(AggregateHandlerTest, ConcurrentWriteIsAThrownConcurrencyConflict) {
   ASSERT_TRUE(OpenHandler([] { return "o3"; })->Handle(ctx_, AnyCommand(OpenOrder{})).IsSuccess());
   // The executor sneaks another write in between load and save.
   auto racing = NewAggregateHandler<AddItem, Order>({
@@ -122,9 +164,8 @@ TEST_F(AggregateHandlerTest, ConcurrentWriteIsAConcurrencyConflictResult) {
             o.AddItem(c.sku, 1, 1.0);
           },
   });
-  CommandResult r = racing->Handle(ctx_, AnyCommand(AddItem{.order_id = "o3", .sku = "s"}));
-  EXPECT_TRUE(r.HasError(errc::kConcurrencyConflict));
-  EXPECT_THROW(r.ThrowIfError(), ConcurrencyError);
+  EXPECT_THROW(racing->Handle(ctx_, AnyCommand(AddItem{.order_id = "o3", .sku = "s"})),
+               ConcurrencyError);
   EXPECT_EQ(store_.Load(ctx_, "Order-o3").size(), 2u);  // created + cancelled, not the item
 }
 

@@ -100,5 +100,22 @@ TEST_P(TenantMiddlewareTest, ResolverAndRequired) {
   }
 }
 
+// go-mink's TenantMiddleware(func(ctx) string) shape, as ported from the seed's page: the tenant
+// put on the context with a string literal is found (issue 9, item 12: both had no
+// counterpart / missed the value before).
+TEST_P(TenantMiddlewareTest, ContextOnlyResolverAsInGoMink) {
+  auto f = MakeRecording(TenantMiddleware([](const Context& ctx) {
+    const std::string* t = ctx.Value<std::string>("tenantID");
+    return t ? *t : std::string();
+  }));
+  f->bus.Dispatch(Context{}.WithValue("tenantID", "acme"), Order());
+  EXPECT_EQ(seen.tenant, "acme");
+  f->bus.Dispatch(Context{}.WithTenantID("kept"), Order());
+  EXPECT_EQ(seen.tenant, "kept");
+  auto required = MakeRecording(TenantMiddleware([](const Context&) { return std::string(); },
+                                                 /*required=*/true));
+  EXPECT_THROW(required->bus.Dispatch(Context{}, Order()), ValidationError);
+}
+
 }  // namespace
 }  // namespace mink::testing

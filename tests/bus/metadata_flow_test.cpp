@@ -75,6 +75,23 @@ TEST_P(MetadataFlowTest, CommandIdsReachEveryStoredEvent) {
   EXPECT_EQ(added.causation_id, create_id_);
 }
 
+// Regression (issue 9, item 12): the command's metadata (SetMetadata) never reached the events
+// an AggregateHandler saved for it. It is now carried into their custom metadata.
+TEST_P(MetadataFlowTest, CommandMetadataReachesTheEventsOfAnAggregateHandler) {
+  ASSERT_TRUE(bus_.Dispatch(Context{}, CreateOrder{.customer_id = "c9"}).IsSuccess());
+  AddItem add{.order_id = "o-c9", .sku = "s2"};
+  add.SetMetadata("source", "web-api");
+  add.SetMetadata("$schema_version", "99");  // a reserved key is not the command's to set
+  ASSERT_TRUE(bus_.Dispatch(Context{}, add).IsSuccess());
+  std::vector<Event> events = Events("Order-o-c9");
+  ASSERT_EQ(events.size(), 3u);
+  const std::string* source = events[2].Metadata().Custom("source");
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(*source, "web-api");
+  EXPECT_EQ(events[2].Metadata().Custom("$schema_version"), nullptr);
+  EXPECT_EQ(events[0].Metadata().Custom("source"), nullptr) << "only that command's events";
+}
+
 TEST_P(MetadataFlowTest, GeneratedCorrelationAndExplicitCausationFlow) {
   CreateOrder cmd{.customer_id = "c2"};
   cmd.SetCausationID("event-17");

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "bus/test_commands.hpp"
@@ -15,10 +16,10 @@ namespace {
 using std::chrono::milliseconds;
 using Duration = RetryConfig::Duration;
 
-// Fails (throws DomainError) until the `succeed_on`-th call.
+// Fails (throws a ConcurrencyError, a transient failure) until the `succeed_on`-th call.
 auto FailUntil(std::atomic<int>& calls, int succeed_on) {
   return [&calls, succeed_on](const Context&, const Ping&) -> CommandResult {
-    if (++calls < succeed_on) throw DomainError("transient");
+    if (++calls < succeed_on) throw ConcurrencyError("S", 0, 1);
     return NewSuccessResult("done", calls.load());
   };
 }
@@ -39,7 +40,7 @@ TEST_P(RetryMiddlewareTest, GivesUpAfterMaxAttemptsWithTheLastException) {
   std::atomic<int> calls = 0;
   auto f = Make(RetryMiddleware({.max_attempts = 2, .initial_delay = milliseconds(1)}));
   f->Handle<Ping>(FailUntil(calls, 100));
-  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
   EXPECT_EQ(calls, 2);
 }
 
@@ -60,10 +61,10 @@ TEST_P(RetryMiddlewareTest, ShouldRetryFalseStopsAtTheFirstFailure) {
   auto f = Make(RetryMiddleware({.max_attempts = 5,
                                  .initial_delay = milliseconds(1),
                                  .should_retry = [](const std::exception_ptr& e) {
-                                   return ErrorIs(e, errc::kConcurrencyConflict);
+                                   return ErrorIs(e, errc::kConnectionFailed);
                                  }}));
-  f->Handle<Ping>(FailUntil(calls, 100));  // DomainError: not retryable
-  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
+  f->Handle<Ping>(FailUntil(calls, 100));  // a conflict: not retryable by this predicate
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
   EXPECT_EQ(calls, 1);
 }
 
@@ -77,7 +78,7 @@ TEST_P(RetryMiddlewareTest, DelaysGrowByTheMultiplierUpToTheCap) {
        .multiplier = 3.0,
        .on_retry = [&](int, Duration d, const std::exception_ptr&) { waits.push_back(d); }}));
   f->Handle<Ping>(FailUntil(calls, 100));
-  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
   EXPECT_EQ(waits, (std::vector<Duration>{milliseconds(1), milliseconds(3), milliseconds(5),
                                           milliseconds(5)}));
 }
@@ -97,7 +98,7 @@ TEST_P(RetryMiddlewareTest, ZeroConfigMeansOneAttempt) {
   auto f = Make(
       RetryMiddleware({.max_attempts = 0, .initial_delay = Duration::zero(), .multiplier = 0}));
   f->Handle<Ping>(FailUntil(calls, 100));
-  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
   EXPECT_EQ(calls, 1);
   RetryConfig defaults = DefaultRetryConfig();
   EXPECT_EQ(defaults.max_attempts, 3);
@@ -138,6 +139,66 @@ TEST_P(RetryMiddlewareTest, DeadlineDuringTheWaitEndsTheDispatch) {
     EXPECT_EQ(e.code(), errc::kDeadlineExceeded);
   }
   EXPECT_EQ(calls, 1);
+}
+
+// Regression (issue 9, item 12): without should_retry every failure was retried, so a
+// validation failure, a domain error or a handler that threw ran three times. The default now
+// retries only transient failures.
+TEST_P(RetryMiddlewareTest, ByDefaultOnlyTransientFailuresAreRetried) {
+  std::atomic<int> calls = 0;
+  auto f = Make(RetryMiddleware({.max_attempts = 3, .initial_delay = milliseconds(1)}));
+  f->Handle<Ping>([&](const Context&, const Ping&) -> CommandResult {
+    ++calls;
+    throw DomainError("out of stock");
+  });
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), DomainError);
+  EXPECT_EQ(calls, 1) << "a domain error is not retried";
+
+  calls = 0;
+  f->Handle<Ping>([&](const Context&, const Ping&) -> CommandResult {
+    ++calls;
+    throw std::runtime_error("handler bug");
+  });
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), std::runtime_error);
+  EXPECT_EQ(calls, 1) << "a handler's own exception is not retried";
+
+  calls = 0;
+  f->Handle<Ping>([&](const Context&, const Ping&) {
+    ++calls;
+    return NewErrorResult(ValidationError("Ping", "x", "bad"));
+  });
+  EXPECT_TRUE(f->bus.Dispatch(Context{}, Ping{}).HasError(errc::kValidationFailed));
+  EXPECT_EQ(calls, 1) << "a validation failure is not retried";
+
+  calls = 0;
+  f->Handle<Ping>([&](const Context&, const Ping&) -> CommandResult {
+    if (++calls < 3) throw Error(errc::kConnectionFailed, "connection lost");
+    return NewSuccessResult("", calls.load());
+  });
+  EXPECT_EQ(f->bus.Dispatch(Context{}, Ping{}).version, 3) << "a lost connection is retried";
+
+  EXPECT_TRUE(IsTransientFailure(std::make_exception_ptr(ConcurrencyError("S", 1, 2))));
+  EXPECT_TRUE(IsTransientFailure(std::make_exception_ptr(Error(errc::kDeadlineExceeded, "t"))));
+  EXPECT_FALSE(IsTransientFailure(std::make_exception_ptr(Error(errc::kCancelled, "c"))));
+  EXPECT_FALSE(IsTransientFailure(std::make_exception_ptr(42)));
+}
+
+// go-mink's RetryMiddleware(3, time.Second) shape.
+TEST_P(RetryMiddlewareTest, AttemptsAndDelayShorthand) {
+  std::atomic<int> calls = 0;
+  auto f = Make(RetryMiddleware(3, milliseconds(2)));
+  f->Handle<Ping>(FailUntil(calls, 100));
+  EXPECT_THROW(f->bus.Dispatch(Context{}, Ping{}), ConcurrencyError);
+  EXPECT_EQ(calls, 3);
+  calls = 0;
+  auto g = Make(RetryMiddleware(
+      {.max_attempts = 3, .initial_delay = milliseconds(1), .should_retry = RetryAnyFailure}));
+  g->Handle<Ping>([&](const Context&, const Ping&) -> CommandResult {
+    ++calls;
+    throw DomainError("x");
+  });
+  EXPECT_THROW(g->bus.Dispatch(Context{}, Ping{}), DomainError);
+  EXPECT_EQ(calls, 3) << "RetryAnyFailure restores go-mink's retry-everything";
 }
 
 }  // namespace

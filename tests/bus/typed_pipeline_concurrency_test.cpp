@@ -49,7 +49,7 @@ TEST(TypedPipelineConcurrency, OnePipelineDispatchedFromManyThreads) {
     if (cmd.quantity == 1 && failed_once != cmd.GetCommandID()) {
       failed_once = cmd.GetCommandID();
       ++failures;
-      throw DomainError("transient");
+      throw ConcurrencyError("S", 0, 1);  // transient: retried
     }
     ++handled;
     EXPECT_EQ(ctx.TenantID(), "tenant-" + cmd.order_id);

@@ -143,7 +143,7 @@ TEST(TypedFastPath, RetryCallsNextSeveralTimesOnTheFastPath) {
       Pipeline{RecoveryMiddleware(),
                RetryMiddleware({.max_attempts = 3, .initial_delay = std::chrono::milliseconds(1)})},
       [&](const Context&, const CreateOrder&) -> CommandResult {
-        if (++calls < 3) throw DomainError("transient");
+        if (++calls < 3) throw ConcurrencyError("S", 0, 1);  // transient: retried
         return NewSuccessResult("done", calls);
       });
   EXPECT_EQ(bus.Dispatch(Context{}, CreateOrder{.customer_id = "c"}).version, 3);

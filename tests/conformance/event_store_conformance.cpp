@@ -39,7 +39,7 @@ TEST_P(EventStoreConformance, AppendThenLoadRoundTripsEveryField) {
   md.causation_id = "cause-1";
   md.user_id = "user-1";
   md.tenant_id = "tenant-1";
-  md.custom["k"] = "v";
+  md.SetCustom("k", "v");
   md.SetReserved("$schema_version", "2");
   auto before = std::chrono::system_clock::now() - 5s;
   AppendResult r = adapter().Append(

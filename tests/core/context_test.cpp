@@ -139,6 +139,23 @@ TEST(Context, ValuesShadowAndADeepChainIsReleasedIteratively) {
   EXPECT_EQ(*branch.Value<int>("depth"), 199999);
 }
 
+// Regression (issue 9, item 12): WithValue("tenantID", "acme") stored a const char*, so the
+// std::string lookup a Go porter writes missed it and the tenant was silently empty.
+TEST(Context, TextValuesAreStoredAsStdString) {
+  char buffer[] = "buffered";
+  const std::string_view view = "viewed";
+  Context ctx = Context{}
+                    .WithValue("tenantID", "acme")
+                    .WithValue("buffer", static_cast<char*>(buffer))
+                    .WithValue("view", view);
+  buffer[0] = 'X';  // the context holds its own copy
+  ASSERT_NE(ctx.Value<std::string>("tenantID"), nullptr);
+  EXPECT_EQ(*ctx.Value<std::string>("tenantID"), "acme");
+  EXPECT_EQ(*ctx.Value<std::string>("buffer"), "buffered");
+  EXPECT_EQ(*ctx.Value<std::string>("view"), "viewed");
+  EXPECT_EQ(ctx.Value<const char*>("tenantID"), nullptr);
+}
+
 TEST(Context, FromStopTokenFollowsAJthread) {
   std::stop_source source;
   Context ctx = Context::FromStopToken(source.get_token());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <sstream>
@@ -68,6 +69,43 @@ TEST_F(EventStoreTest, UnregisteredTypesLoadAsRawJson) {
   EXPECT_TRUE(events[0].IsRaw());
   EXPECT_EQ(events[0].Type(), "OrderCancelled");
   EXPECT_EQ(events[0].Json()["reason"], "late");
+}
+
+// Regression (issue 9, item 9): the set of reported unregistered types was keyed by
+// stream|type|version, so it grew by one entry per replayed event, for ever. It is now one
+// warning per type, and the number of types it remembers is capped.
+TEST_F(EventStoreTest, UnregisteredTypeWarningsAreOncePerTypeAndBounded) {
+  std::ostringstream log;
+  auto logger = std::make_shared<spdlog::logger>(
+      "warned", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  EventStore warned(adapter, {.logger = logger});
+  warned.RegisterEvents<OrderCreated, ItemAdded>();
+  auto count = [&](std::string_view needle) {
+    std::size_t n = 0;
+    const std::string text = log.str();
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    warned.Append(ctx, "Order-" + id,
+                  {OrderCreated{id, "c"}, OrderCancelled{"a"}, OrderCancelled{"b"}}, NoStream);
+    testing::Order order(id);
+    warned.LoadAggregate(ctx, order);
+  }
+  EXPECT_EQ(count("unregistered event type"), 1u) << log.str();
+
+  // Many distinct unknown types: at most the cap is remembered (and reported), then one note.
+  std::vector<Event> unknown;
+  for (std::size_t i = 0; i < kMaxWarnedUnregisteredTypes + 10; ++i) {
+    unknown.push_back(Event::Raw("Unknown" + std::to_string(i), nlohmann::json::object()));
+  }
+  warned.Append(ctx, "Order-many", unknown, NoStream);
+  testing::Order many("many");
+  warned.LoadAggregate(ctx, many);
+  warned.LoadAggregate(ctx, many);
+  EXPECT_EQ(count("unregistered event type \""), kMaxWarnedUnregisteredTypes);
+  EXPECT_EQ(count("no longer reported"), 1u);
 }
 
 TEST_F(EventStoreTest, StrictReplayTurnsUnregisteredTypesIntoTypedErrorsOnEveryLoad) {

@@ -28,10 +28,21 @@ TEST(Metadata, DollarKeysAreReservedForTheLibrary) {
   Metadata m;
   EXPECT_THROW(m.SetCustom("$schema_version", "9"), Error);
   EXPECT_THROW(m.SetCustom("", "x"), Error);
-  EXPECT_TRUE(m.custom.empty());
+  EXPECT_TRUE(m.CustomMap().empty());
   m.SetReserved(kSchemaVersionKey, "2");
   EXPECT_EQ(*m.Custom("$schema_version"), "2");
+  EXPECT_THROW(m.SetReserved("region", "eu"), Error) << "SetReserved writes only '$' keys";
+  EXPECT_FALSE(m.EraseCustom("$schema_version"));
+  EXPECT_EQ(*m.Custom("$schema_version"), "2");
 }
+
+// Regression (issue 9, item 10): `custom` was a public map, so `m.custom["$schema_version"]`
+// skipped SetCustom's check. The map is private now; this fails to compile if it is public.
+template <class M>
+concept HasPublicCustomMap = requires(M m) {
+  m.custom;
+};
+static_assert(!HasPublicCustomMap<Metadata>, "Metadata's custom map must not be public");
 
 TEST(Metadata, JsonUsesGoMinkKeysAndOmitsEmptyMembers) {
   Metadata m = Metadata{}.WithCorrelationID("c").WithCustom("k", "v");
@@ -47,8 +58,8 @@ TEST(Metadata, ReadingToleratesForeignShapes) {
           .get<Metadata>();
   EXPECT_EQ(m.tenant_id, "t");
   EXPECT_EQ(m.user_id, "");
-  EXPECT_EQ(m.custom.at("n"), "3");
-  EXPECT_EQ(m.custom.at("s"), "x");
+  EXPECT_EQ(m.CustomMap().at("n"), "3");
+  EXPECT_EQ(m.CustomMap().at("s"), "x");
   EXPECT_TRUE(nlohmann::json::array().get<Metadata>().IsEmpty());
 }
 

@@ -80,10 +80,10 @@ TEST(MemoryAdapter, ReturnedEventsAreCopiesTheCallerMayChange) {
   adapter->Append(ctx, "Copy-1", Batch(1), NoStream);
   auto events = adapter->Load(ctx, "Copy-1", 0);
   events[0].data = "garbage";
-  events[0].metadata.custom["x"] = "y";
+  events[0].metadata.SetCustom("x", "y");
   auto again = adapter->Load(ctx, "Copy-1", 0);
   EXPECT_EQ(again[0].data, R"({"i":0})");
-  EXPECT_TRUE(again[0].metadata.custom.empty());
+  EXPECT_TRUE(again[0].metadata.CustomMap().empty());
 }
 
 }  // namespace

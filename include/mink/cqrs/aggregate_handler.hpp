@@ -9,14 +9,17 @@
 // Handle follows go-mink's rules:
 //   * the aggregate ID comes from `aggregate_id` (default: the command's AggregateID());
 //   * an empty ID means a new aggregate: its ID is new_id() and it is NOT loaded; without
-//     new_id the result is an error (kInvalidArgument);
+//     new_id the result is an error (kInvalidArgument), unless handler_assigns_id (the
+//     factory-without-ID form): then the executor gives the new aggregate its ID;
 //   * otherwise the aggregate is loaded, the executor runs, and SaveAggregate appends the new
 //     events expecting the loaded version (optimistic concurrency);
+//   * the command's metadata (CommandBase::SetMetadata) is carried into each event's custom
+//     metadata ('$' keys are skipped: they are the library's);
 //   * success returns NewSuccessResult(aggregate ID, version after save) with `events` set to
 //     the events the command produced;
-//   * a failure to load, an exception from the executor, or a failure to save is returned as
-//     an error result holding the original exception (its code intact, e.g.
-//     kConcurrencyConflict or kDomain), with nothing saved; Dispatch does not throw for it.
+//   * a failure to load, an exception from the executor, or a failure to save propagates out
+//     of Dispatch as thrown (its type and code intact, e.g. ConcurrencyError, DomainError),
+//     with nothing saved — the same rule as every other handler kind (docs/command-bus.md).
 //
 // The handler keeps a reference to the EventStore, which must outlive it. It is thread safe
 // when the factory, executor and ID functions are (each Handle works on its own aggregate).
@@ -46,6 +49,9 @@ struct AggregateHandlerConfig {
   std::function<std::unique_ptr<A>(std::string id)> factory;   // default: make_unique<A>(id)
   std::function<void(const Context&, A&, const C&)> executor;  // required
   std::function<std::string()> new_id;  // ID for a new aggregate; empty: new needs an ID
+  // A new aggregate (empty ID) without new_id is handed to the executor without an ID, and the
+  // executor assigns it (the factory-without-ID form below sets this).
+  bool handler_assigns_id = false;
 };
 
 template <Command C, std::derived_from<Aggregate> A>
@@ -78,35 +84,40 @@ class AggregateHandler final : public TypedCommandHandler<C> {
   }
 
   CommandResult HandleTyped(const Context& ctx, const C& command) override {
-    const C* cmd = &command;
-    try {
-      std::string id = config_.aggregate_id(*cmd);
-      const bool is_new = id.empty();
-      if (is_new) {
-        if (!config_.new_id) {
-          return NewErrorResult(Error(errc::kInvalidArgument,
-                                      "command \"" + std::string(C::kCommandType) +
-                                          "\" has no aggregate ID and no ID generator is set"));
-        }
-        id = config_.new_id();
-      }
-      std::unique_ptr<A> aggregate = config_.factory(std::move(id));
-      if (!aggregate) {
-        return NewErrorResult(Error(errc::kInvalidArgument, "aggregate factory returned null"));
-      }
-      if (!is_new) config_.store->LoadAggregate(ctx, *aggregate);
-      config_.executor(ctx, *aggregate, *cmd);
-      std::vector<Event> produced = aggregate->UncommittedEvents();
-      config_.store->SaveAggregate(ctx, *aggregate);
-      CommandResult result = NewSuccessResult(aggregate->AggregateID(), aggregate->Version());
-      result.events = std::move(produced);
-      return result;
-    } catch (...) {
-      return NewErrorResult(std::current_exception());
+    std::string id = config_.aggregate_id(command);
+    const bool is_new = id.empty();
+    if (is_new && config_.new_id) {
+      id = config_.new_id();
+    } else if (is_new && !config_.handler_assigns_id) {
+      return NewErrorResult(
+          Error(errc::kInvalidArgument, "command \"" + std::string(C::kCommandType) +
+                                            "\" has no aggregate ID and no ID generator is set"));
     }
+    std::unique_ptr<A> aggregate = config_.factory(std::move(id));
+    if (!aggregate) {
+      return NewErrorResult(Error(errc::kInvalidArgument, "aggregate factory returned null"));
+    }
+    if (!is_new) config_.store->LoadAggregate(ctx, *aggregate);
+    config_.executor(ctx, *aggregate, command);
+    std::vector<Event> produced = aggregate->UncommittedEvents();
+    config_.store->SaveAggregate(ctx, *aggregate, CommandMetadata(command));
+    CommandResult result = NewSuccessResult(aggregate->AggregateID(), aggregate->Version());
+    result.events = std::move(produced);
+    return result;
   }
 
  private:
+  // The command's metadata as event custom metadata (reserved '$' keys skipped).
+  static Metadata CommandMetadata(const C& command) {
+    Metadata metadata;
+    if constexpr (std::is_base_of_v<CommandBase, C>) {
+      for (const auto& [key, value] : command.GetMetadataMap()) {
+        if (!key.empty() && key.front() != '$') metadata.SetCustom(key, value);
+      }
+    }
+    return metadata;
+  }
+
   AggregateHandlerConfig<C, A> config_;
 };
 
@@ -128,6 +139,29 @@ std::shared_ptr<AggregateHandler<C, A>> NewAggregateHandler(
       .factory = std::move(factory),
       .executor = std::move(executor),
       .new_id = std::move(new_id),
+  });
+}
+
+// The factory-without-ID form (go-mink's page: NewAggregateHandler(store, idFn, func() *Order
+// {...}, executor)): the factory makes an aggregate without an ID; the handler gives it the
+// command's ID (SetID) when there is one, and for a new aggregate the executor assigns it.
+template <Command C, std::derived_from<AggregateBase> A>
+std::shared_ptr<AggregateHandler<C, A>> NewAggregateHandler(
+    EventStore& store, std::function<std::string(const C&)> aggregate_id,
+    std::function<std::unique_ptr<A>()> factory,
+    std::function<void(const Context&, A&, const C&)> executor) {
+  if (!factory) throw Error(errc::kInvalidArgument, "AggregateHandler needs a factory");
+  return NewAggregateHandler<C, A>(AggregateHandlerConfig<C, A>{
+      .store = &store,
+      .aggregate_id = std::move(aggregate_id),
+      .factory =
+          [factory = std::move(factory)](std::string id) {
+            std::unique_ptr<A> aggregate = factory();
+            if (aggregate && !id.empty()) aggregate->SetID(std::move(id));
+            return aggregate;
+          },
+      .executor = std::move(executor),
+      .handler_assigns_id = true,
   });
 }
 

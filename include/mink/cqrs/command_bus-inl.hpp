@@ -38,49 +38,127 @@ MINK_INLINE std::size_t CommandBus::MiddlewareCount() const {
   return Snapshot()->middleware.size();
 }
 
+MINK_INLINE CommandBus::Core::Core(CommandBusOptions opts)
+    : state(std::make_shared<const State>()), options(std::move(opts)) {
+  if (options.async_workers == 0) options.async_workers = 4;
+  if (options.async_queue_depth == 0) options.async_queue_depth = 1024;
+  if (!options.thread_factory) {
+    options.thread_factory = [](std::function<void()> body) {
+      return std::thread(std::move(body));
+    };
+  }
+}
+
+MINK_INLINE CommandBus::CommandBus(CommandBusOptions options)
+    : core_(std::make_shared<Core>(std::move(options))) {}
+
+MINK_INLINE CommandBus::~CommandBus() {
+  // From inside one of its own dispatches the bus cannot wait for that dispatch (it is the
+  // caller); it refuses new work and lets what has started finish on the Core it leaves behind.
+  Shutdown(/*wait=*/!DispatchingOnThisThread());
+}
+
 MINK_INLINE CommandResult CommandBus::Dispatch(const Context& ctx, AnyCommand command) {
   if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
   ctx.ThrowIfDone();
-  InFlight in_flight(*this);
-  return Run(ctx, std::move(command), in_flight.state());
+  InFlight in_flight(core_);
+  return Run(ctx, std::move(command), in_flight);
 }
 
 MINK_INLINE std::future<CommandResult> CommandBus::DispatchAsync(const Context& ctx,
                                                                  AnyCommand command) {
-  std::promise<CommandResult> promise;
-  std::future<CommandResult> future = promise.get_future();
-  std::unique_ptr<InFlight> in_flight;
+  std::promise<CommandResult> refused;
+  std::future<CommandResult> future = refused.get_future();
+  std::unique_ptr<AsyncTask> task;
   try {
     if (!command) throw Error(errc::kInvalidArgument, "cannot dispatch an empty command");
-    in_flight = std::make_unique<InFlight>(*this);
+    task.reset(new AsyncTask{InFlight(core_), ctx, std::move(command), std::move(refused)});
   } catch (...) {
-    promise.set_exception(std::current_exception());
+    refused.set_exception(std::current_exception());
     return future;
   }
-  std::list<AsyncWorker> finished;
+  bool start_worker = false;
   {
-    std::lock_guard lock(mutex_);
-    ReapFinishedWorkers(finished);
-    auto worker = workers_.emplace(workers_.end());
-    // Started under the lock so the thread cannot mark itself done before it is stored.
-    worker->thread =
-        std::thread([this, worker, ctx, command = std::move(command), promise = std::move(promise),
-                     in_flight = std::move(in_flight)]() mutable {
-          try {
-            ctx.ThrowIfDone();
-            promise.set_value(Run(ctx, std::move(command), in_flight->state()));
-          } catch (...) {
-            promise.set_exception(std::current_exception());
-          }
-          {
-            std::lock_guard lock(mutex_);
-            worker->done = true;
-          }
-          in_flight.reset();
-        });
+    std::lock_guard lock(core_->mutex);
+    if (core_->queue.size() < core_->options.async_queue_depth) {
+      core_->queue.push_back(std::move(task));
+      if (core_->idle > 0) core_->work.notify_one();
+      if (core_->queue.size() > core_->idle &&
+          core_->threads.size() + core_->starting < core_->options.async_workers) {
+        ++core_->starting;
+        start_worker = true;
+      }
+    }
   }
-  JoinAll(finished);
+  if (task) {  // refused: fail it outside the lock (its InFlight takes the lock to leave)
+    task->promise.set_exception(std::make_exception_ptr(
+        Error(errc::kBusOverloaded, "command bus async queue is full (" +
+                                        std::to_string(core_->options.async_queue_depth) +
+                                        " dispatches waiting)")));
+    return future;
+  }
+  if (start_worker) StartWorker(core_);
   return future;
+}
+
+// Starts one worker, outside the lock: a thread that cannot start fails only the tasks no
+// other worker will run (with kBusOverloaded), and their destruction happens after unlocking.
+MINK_INLINE void CommandBus::StartWorker(const std::shared_ptr<Core>& core) {
+  std::thread thread;
+  std::exception_ptr failure;
+  try {
+    thread = core->options.thread_factory([core] { WorkerLoop(core); });
+    if (!thread.joinable()) throw Error(errc::kBusOverloaded, "the thread factory gave no thread");
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  std::deque<std::unique_ptr<AsyncTask>> orphans;
+  {
+    std::lock_guard lock(core->mutex);
+    --core->starting;
+    if (!failure && core->stopping) {
+      thread.detach();  // the bus stopped meanwhile: it exits as soon as the queue is empty
+    } else if (!failure) {
+      core->threads.push_back(std::move(thread));
+    } else if (core->threads.empty() && core->starting == 0) {
+      orphans.swap(core->queue);  // nobody is left to run them
+    }
+    core->drained.notify_all();  // Close waits for starts in progress
+  }
+  if (orphans.empty()) return;
+  std::string why = "cannot start a command bus worker";
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    why += std::string(": ") + e.what();
+  } catch (...) {
+  }
+  for (auto& task : orphans) {
+    task->promise.set_exception(std::make_exception_ptr(Error(errc::kBusOverloaded, why)));
+    task.reset();
+  }
+}
+
+MINK_INLINE void CommandBus::WorkerLoop(const std::shared_ptr<Core>& core) {
+  for (;;) {
+    std::unique_ptr<AsyncTask> task;
+    {
+      std::unique_lock lock(core->mutex);
+      ++core->idle;
+      core->work.wait(lock, [&] { return !core->queue.empty() || core->stopping; });
+      --core->idle;
+      if (core->queue.empty()) return;  // stopping, nothing left to run
+      task = std::move(core->queue.front());
+      core->queue.pop_front();
+    }
+    try {
+      task->ctx.ThrowIfDone();
+      task->promise.set_value(Run(task->ctx, std::move(task->command), task->in_flight));
+    } catch (...) {
+      task->promise.set_exception(std::current_exception());
+    }
+    task.reset();  // leaves the in-flight count, outside the lock
+  }
 }
 
 MINK_INLINE std::vector<DispatchResult> CommandBus::DispatchAll(const Context& ctx,
@@ -100,42 +178,48 @@ MINK_INLINE std::vector<DispatchResult> CommandBus::DispatchAll(const Context& c
   return results;
 }
 
-MINK_INLINE void CommandBus::Close() {
-  for (const CommandBus* bus : ActiveOnThisThread()) {
-    if (bus == this) {
-      throw Error(errc::kInvalidArgument,
-                  "CommandBus::Close called from inside one of its own dispatches");
-    }
+MINK_INLINE bool CommandBus::DispatchingOnThisThread() const {
+  for (const Core* core : ActiveOnThisThread()) {
+    if (core == core_.get()) return true;
   }
-  std::list<AsyncWorker> workers;
-  {
-    std::unique_lock lock(mutex_);
-    closed_ = true;
-    closing_.store(true, std::memory_order_release);
-    // A dispatch leaving while this starts may not see closing_ and so not notify: re-check.
-    while (in_flight_.load(std::memory_order_acquire) != 0) {
-      drained_.wait_for(lock, std::chrono::milliseconds(1));
-    }
-    workers.splice(workers.end(), workers_);
-  }
-  JoinAll(workers);  // their threads have finished their dispatch and are exiting
-}
-MINK_INLINE bool CommandBus::IsClosed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
+  return false;
 }
 
-MINK_INLINE void CommandBus::ReapFinishedWorkers(std::list<AsyncWorker>& out) {
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    auto next = std::next(it);
-    if (it->done) out.splice(out.end(), workers_, it);
-    it = next;
+MINK_INLINE void CommandBus::Close() {
+  if (DispatchingOnThisThread()) {
+    throw Error(errc::kInvalidArgument,
+                "CommandBus::Close called from inside one of its own dispatches");
+  }
+  Shutdown(/*wait=*/true);
+}
+
+MINK_INLINE void CommandBus::Shutdown(bool wait) {
+  std::vector<std::thread> threads;
+  {
+    std::unique_lock lock(core_->mutex);
+    core_->closed = true;
+    core_->closing.store(true, std::memory_order_release);
+    // A dispatch leaving while this starts may not see `closing` and so not notify: re-check.
+    // Queued async dispatches are in flight too, so the workers drain the queue first.
+    while (wait &&
+           (core_->in_flight.load(std::memory_order_acquire) != 0 || core_->starting != 0)) {
+      core_->drained.wait_for(lock, std::chrono::milliseconds(1));
+    }
+    core_->stopping = true;
+    threads.swap(core_->threads);
+    core_->work.notify_all();
+  }
+  for (std::thread& thread : threads) {
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();  // the bus is being closed from its own worker: it exits on its own
+    } else {
+      thread.join();  // it runs what is queued, then exits
+    }
   }
 }
-MINK_INLINE void CommandBus::JoinAll(std::list<AsyncWorker>& workers) {
-  for (AsyncWorker& w : workers) {
-    if (w.thread.joinable()) w.thread.join();
-  }
+MINK_INLINE bool CommandBus::IsClosed() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->closed;
 }
 
 MINK_INLINE void CommandBus::StampCommand(const Context& ctx, CommandBase& base) {
@@ -148,7 +232,8 @@ MINK_INLINE void CommandBus::StampCommand(const Context& ctx, CommandBase& base)
 }
 
 MINK_INLINE CommandResult CommandBus::Run(const Context& ctx, AnyCommand command,
-                                          const State& state) {
+                                          const InFlight& in_flight) {
+  const State& state = in_flight.state();
   auto it = state.handlers.find(command.CommandType());
   if (it == state.handlers.end()) {
     throw HandlerNotFoundError(std::string(command.CommandType()));
@@ -157,7 +242,7 @@ MINK_INLINE CommandResult CommandBus::Run(const Context& ctx, AnyCommand command
   StampCommand(ctx, base);
   const Context dispatch_ctx =
       ctx.WithValue(std::string(kCurrentCommandIDKey), base.GetCommandID());
-  ActiveScope active(this);
+  ActiveScope active(in_flight.core());
   return Next(state.middleware.data(), state.middleware.size(), it->second.get())(dispatch_ctx,
                                                                                   command);
 }
@@ -166,7 +251,7 @@ MINK_INLINE CommandBus::TypedDispatch::TypedDispatch(CommandBus& bus, const Cont
                                                      std::string_view type,
                                                      const std::type_info& cpp_type,
                                                      CommandBase& base)
-    : in_flight((ctx.ThrowIfDone(), bus)), bus(bus), caller(ctx), active(&bus) {
+    : in_flight((ctx.ThrowIfDone(), bus.core_)), caller(ctx), active(bus.core_.get()) {
   const State& state = in_flight.state();
   auto it = state.handlers.find(type);
   if (it == state.handlers.end()) throw HandlerNotFoundError(std::string(type));
@@ -185,8 +270,8 @@ MINK_INLINE CommandResult CommandBus::TypedDispatch::RunErased(AnyCommand comman
 }
 
 MINK_INLINE std::shared_ptr<const CommandBus::State> CommandBus::Snapshot() const {
-  std::lock_guard lock(mutex_);
-  return state_;
+  std::lock_guard lock(core_->mutex);
+  return core_->state;
 }
 
 }  // namespace mink

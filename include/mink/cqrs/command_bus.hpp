@@ -16,19 +16,25 @@
 // Thread safety: every method may be called concurrently. Register and Use take effect for
 // dispatches that start after they return; a dispatch works on the handlers and middleware
 // that were registered when it started. Close() refuses new dispatches and blocks until the
-// in-flight ones (DispatchAsync included) have finished; calling it from inside a handler of
-// the same bus would wait for itself, so that throws kInvalidArgument instead. The destructor
-// closes the bus.
+// in-flight ones (DispatchAsync included) have finished, then joins the async workers; calling
+// it from inside a handler of the same bus would wait for itself, so that throws
+// kInvalidArgument instead. The destructor closes the bus; run from inside one of the bus's
+// own dispatches (a handler dropping the last reference to it) it refuses new work and lets
+// the dispatches already started finish on their own instead of waiting for itself.
+//
+// DispatchAsync runs on a bounded executor: at most CommandBusOptions::async_workers threads,
+// started on demand (never under the bus lock) and at most async_queue_depth dispatches
+// waiting for one. A dispatch that finds the queue full, or that no worker can be started for,
+// fails through its future with kBusOverloaded: a burst is refused, never a crash.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <future>
-#include <iterator>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,12 +66,26 @@ struct DispatchResult {
   bool IsSuccess() const noexcept { return !error && result.IsSuccess(); }
 };
 
+// Starts one thread running `body`; throws (e.g. std::system_error) when it cannot.
+using ThreadFactory = std::function<std::thread(std::function<void()> body)>;
+
+struct CommandBusOptions {
+  // The most threads DispatchAsync runs dispatches on (started on demand); 0 means 4.
+  std::size_t async_workers = 4;
+  // The most async dispatches waiting for a worker; one more fails with kBusOverloaded.
+  // 0 means 1024.
+  std::size_t async_queue_depth = 1024;
+  // How a worker thread is started; empty: std::thread. (For tests and custom thread setup.)
+  ThreadFactory thread_factory;
+};
+
 class MINK_API CommandBus {
  public:
-  CommandBus() : state_(std::make_shared<const State>()) {}
+  CommandBus() : CommandBus(CommandBusOptions{}) {}
+  explicit CommandBus(CommandBusOptions options);
   CommandBus(const CommandBus&) = delete;
   CommandBus& operator=(const CommandBus&) = delete;
-  ~CommandBus() { Close(); }
+  ~CommandBus();
 
   // ---- registration ----
 
@@ -111,9 +131,10 @@ class MINK_API CommandBus {
 
   CommandResult Dispatch(const Context& ctx, AnyCommand command);
 
-  // Dispatches on a new thread. Every outcome, exceptions included, arrives through the
-  // future. The dispatch counts as in flight from this call on, so Close() (and the
-  // destructor) wait for it and join its thread: no dispatch thread outlives the bus.
+  // Dispatches on one of the bus's async workers. Every outcome, exceptions included, arrives
+  // through the future; a full queue, or a worker that cannot be started, is
+  // mink::Error(kBusOverloaded). An accepted dispatch counts as in flight from this call on, so
+  // Close() (and the destructor) run it, wait for it and join the workers.
   template <Command C>
   std::future<CommandResult> DispatchAsync(const Context& ctx, C command) {
     return DispatchAsync(ctx, AnyCommand(std::move(command)));
@@ -137,7 +158,8 @@ class MINK_API CommandBus {
 
   // ---- lifecycle ----
 
-  // Refuses new dispatches, then waits for the in-flight ones. Idempotent.
+  // Refuses new dispatches, waits for the in-flight ones (queued async dispatches run first),
+  // then joins the async workers. Idempotent.
   void Close();
   bool IsClosed() const;
 
@@ -148,64 +170,96 @@ class MINK_API CommandBus {
         handlers;
     std::vector<Middleware> middleware;
   };
+  struct AsyncTask;
 
-  // The thread of one DispatchAsync. Finished threads are joined by the next DispatchAsync or
-  // by Close, so no thread outlives the bus.
-  struct AsyncWorker {
-    std::thread thread;
-    bool done = false;  // guarded by mutex_
+  // Everything a dispatch or a worker touches, shared with them so that it outlives a bus
+  // destroyed from inside one of its own dispatches.
+  struct Core {
+    explicit Core(CommandBusOptions opts);
+
+    mutable std::mutex mutex;
+    std::condition_variable drained;    // in_flight reached 0 / a worker start finished
+    std::condition_variable work;       // a task was queued / stopping was set
+    bool closed = false;                // guarded by mutex
+    std::atomic<bool> closing = false;  // closed, readable without the mutex
+    std::atomic<std::size_t> in_flight = 0;
+    std::shared_ptr<const State> state;  // guarded by mutex
+
+    // The async executor, all guarded by mutex.
+    CommandBusOptions options;
+    std::deque<std::unique_ptr<AsyncTask>> queue;
+    std::vector<std::thread> threads;
+    std::size_t starting = 0;  // worker starts in progress (outside the lock)
+    std::size_t idle = 0;      // workers waiting for a task
+    bool stopping = false;     // workers exit once the queue is empty
   };
-  void ReapFinishedWorkers(std::list<AsyncWorker>& out);  // requires mutex_
-  static void JoinAll(std::list<AsyncWorker>& workers);
 
-  // Registers one in-flight dispatch for its lifetime and pins the State it started with.
-  // Entering takes the bus mutex (the closed check, the count and the snapshot must agree);
-  // leaving does not, unless Close has started: then the count drops under the mutex and
-  // Close is notified. Either way the decrement is the dispatch's last access to the bus, so
-  // Close (and the destructor) may finish as soon as it is done. A leave that raced with the
-  // start of Close and did not notify is caught by Close's periodic re-check.
+  // Registers one in-flight dispatch for its lifetime and pins the State it started with (and
+  // the Core, which a bus destroyed mid-dispatch leaves behind). Entering takes the mutex (the
+  // closed check, the count and the snapshot must agree); leaving does not, unless Close has
+  // started: then the count drops under the mutex and Close is notified. The State is
+  // released after the count drops, so a handler whose destruction destroys the bus does not
+  // make Close wait for the dispatch releasing it. A leave that raced with the start of Close
+  // and did not notify is caught by Close's periodic re-check.
   class InFlight {
    public:
-    explicit InFlight(CommandBus& bus) : bus_(bus) {
-      std::lock_guard lock(bus_.mutex_);
-      if (bus_.closed_) throw Error(errc::kCommandBusClosed, "command bus is closed");
-      bus_.in_flight_.fetch_add(1, std::memory_order_relaxed);
-      state_ = bus_.state_;
+    explicit InFlight(const std::shared_ptr<Core>& core) : core_(core) {
+      std::lock_guard lock(core_->mutex);
+      if (core_->closed) throw Error(errc::kCommandBusClosed, "command bus is closed");
+      core_->in_flight.fetch_add(1, std::memory_order_relaxed);
+      state_ = core_->state;
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
     ~InFlight() {
-      state_.reset();
-      if (bus_.closing_.load(std::memory_order_acquire)) {
-        std::lock_guard lock(bus_.mutex_);
-        if (bus_.in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-          bus_.drained_.notify_all();  // under the lock: see Close
+      std::shared_ptr<const State> state = std::move(state_);
+      if (core_->closing.load(std::memory_order_acquire)) {
+        std::lock_guard lock(core_->mutex);
+        if (core_->in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          core_->drained.notify_all();  // under the lock: see Close
         }
       } else {
-        bus_.in_flight_.fetch_sub(1, std::memory_order_release);
+        core_->in_flight.fetch_sub(1, std::memory_order_release);
       }
     }
     const State& state() const noexcept { return *state_; }
+    const Core* core() const noexcept { return core_.get(); }
 
    private:
-    CommandBus& bus_;
+    std::shared_ptr<Core> core_;
     std::shared_ptr<const State> state_;
+  };
+
+  // One accepted DispatchAsync, waiting in the queue or running on a worker. The in-flight
+  // registration comes first (nothing is moved in if it refuses) and is left last.
+  struct AsyncTask {
+    InFlight in_flight;
+    Context ctx;
+    AnyCommand command;
+    std::promise<CommandResult> promise;
   };
 
   // Marks this bus as dispatching on the current thread (for Close's self-wait check).
   class ActiveScope {
    public:
-    explicit ActiveScope(const CommandBus* bus) { ActiveOnThisThread().push_back(bus); }
+    explicit ActiveScope(const Core* core) { ActiveOnThisThread().push_back(core); }
     ActiveScope(const ActiveScope&) = delete;
     ActiveScope& operator=(const ActiveScope&) = delete;
     ~ActiveScope() { ActiveOnThisThread().pop_back(); }
   };
-  static std::vector<const CommandBus*>& ActiveOnThisThread() {
-    thread_local std::vector<const CommandBus*> active;
+  static std::vector<const Core*>& ActiveOnThisThread() {
+    thread_local std::vector<const Core*> active;
     return active;
   }
+  bool DispatchingOnThisThread() const;
 
-  CommandResult Run(const Context& ctx, AnyCommand command, const State& state);
+  static CommandResult Run(const Context& ctx, AnyCommand command, const InFlight& in_flight);
+  // The async executor (command_bus-inl.hpp).
+  static void WorkerLoop(const std::shared_ptr<Core>& core);
+  static void StartWorker(const std::shared_ptr<Core>& core);
+  // Refuses new dispatches; waits for the in-flight ones when `wait`; stops and joins the
+  // workers (detaching the calling thread if it is one of them).
+  void Shutdown(bool wait);
 
   // One dispatch of a concrete C: refuses a done context or a closed bus, counts as in flight,
   // finds the handler, gives the command its ID and causation, and derives the handler's
@@ -220,7 +274,6 @@ class MINK_API CommandBus {
     Context context;
     CommandHandler* handler = nullptr;  // set only when the typed fast path applies
     CommandHandler* target = nullptr;   // the registered handler, for RunErased
-    CommandBus& bus;
     const Context& caller;
     ActiveScope active;
   };
@@ -233,19 +286,13 @@ class MINK_API CommandBus {
   void UseAll(std::vector<Middleware> added);
   template <class F>
   void Update(F&& change) {
-    std::lock_guard lock(mutex_);
-    auto next = std::make_shared<State>(*state_);
+    std::lock_guard lock(core_->mutex);
+    auto next = std::make_shared<State>(*core_->state);
     change(*next);
-    state_ = std::move(next);
+    core_->state = std::move(next);
   }
 
-  mutable std::mutex mutex_;
-  std::condition_variable drained_;
-  bool closed_ = false;                // guarded by mutex_
-  std::atomic<bool> closing_ = false;  // closed_, readable without the mutex
-  std::atomic<std::size_t> in_flight_ = 0;
-  std::shared_ptr<const State> state_;
-  std::list<AsyncWorker> workers_;
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace mink

@@ -25,6 +25,8 @@ inline constexpr ErrorCode kValidationFailed{ErrorArea::kCqrs, 1, "ValidationFai
 inline constexpr ErrorCode kHandlerNotFound{ErrorArea::kCqrs, 2, "HandlerNotFound"};
 inline constexpr ErrorCode kHandlerFailed{ErrorArea::kCqrs, 3, "HandlerFailed"};
 inline constexpr ErrorCode kCommandBusClosed{ErrorArea::kCqrs, 4, "CommandBusClosed"};
+// DispatchAsync refused: the queue is full or no worker thread could be started. Transient.
+inline constexpr ErrorCode kBusOverloaded{ErrorArea::kCqrs, 5, "BusOverloaded"};
 }  // namespace errc
 
 class MINK_API ValidationError : public Error {

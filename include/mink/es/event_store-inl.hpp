@@ -96,7 +96,8 @@ MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent
   return event;
 }
 
-MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggregate) {
+MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggregate,
+                                           const Metadata& metadata) {
   const auto& uncommitted = aggregate.UncommittedEvents();
   if (uncommitted.empty()) return;
   if (aggregate.AggregateID().empty()) {
@@ -104,7 +105,7 @@ MINK_INLINE void EventStore::SaveAggregate(const Context& ctx, Aggregate& aggreg
                 "aggregate of type \"" + aggregate.AggregateType() + "\" has an empty ID");
   }
   const std::string stream = BuildStreamID(aggregate.AggregateType(), aggregate.AggregateID());
-  AppendResult result = AppendSpan(ctx, stream, uncommitted, aggregate.Version(), {});
+  AppendResult result = AppendSpan(ctx, stream, uncommitted, aggregate.Version(), metadata);
   aggregate.SetVersion(result.version);
   aggregate.ClearUncommittedEvents();
 }
@@ -176,13 +177,20 @@ MINK_INLINE SubscriptionAdapter& EventStore::Subscriptions() const {
 }
 
 MINK_INLINE void EventStore::WarnUnregisteredOnce(const std::string& stream, const Event& event) {
-  std::string key = stream + "|" + event.Type() + "|" + std::to_string(event.Version());
   {
     std::lock_guard lock(warned_mutex_);
-    if (!warned_.insert(std::move(key)).second) return;
+    if (warned_.contains(event.Type()) || warned_full_) return;
+    if (warned_.size() >= kMaxWarnedUnregisteredTypes) {
+      warned_full_ = true;
+      options_.logger->warn("more than {} unregistered event types replayed; no longer reported",
+                            kMaxWarnedUnregisteredTypes);
+      return;
+    }
+    warned_.insert(event.Type());
   }
-  options_.logger->warn("replaying unregistered event type \"{}\" (stream {}, version {})",
-                        event.Type(), stream, event.Version());
+  options_.logger->warn(
+      "replaying unregistered event type \"{}\" (first seen: stream {}, version {})", event.Type(),
+      stream, event.Version());
 }
 
 }  // namespace mink

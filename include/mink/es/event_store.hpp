@@ -59,6 +59,10 @@ struct EventStoreOptions {
   std::shared_ptr<const RecordTransform> field_transform;  // field encryption slot
 };
 
+// How many distinct unregistered event types an EventStore reports (each once); further
+// types are not reported, so the set of reported types stays bounded.
+inline constexpr std::size_t kMaxWarnedUnregisteredTypes = 256;
+
 class MINK_API EventStore {
  public:
   explicit EventStore(std::shared_ptr<EventStoreAdapter> adapter, EventStoreOptions options = {});
@@ -105,11 +109,14 @@ class MINK_API EventStore {
   Event ProcessStoredEvent(const Context& ctx, StoredEvent stored) const;
 
   // ---- aggregates ----
-  void SaveAggregate(const Context& ctx, Aggregate& aggregate);
+  // Appends the aggregate's uncommitted events expecting its version; `metadata` is applied to
+  // each of them as in Append.
+  void SaveAggregate(const Context& ctx, Aggregate& aggregate, const Metadata& metadata = {});
 
   // Replays "<Type>-<ID>" into `aggregate` (a fresh instance). A missing stream leaves it at
   // version 0. Unregistered event types are passed on as raw JSON events with a warning (once
-  // per stream, type and version), or throw UnregisteredEventTypeError under strict replay.
+  // per type, for at most kMaxWarnedUnregisteredTypes types), or throw UnregisteredEventTypeError
+  // under strict replay.
   void LoadAggregate(const Context& ctx, Aggregate& aggregate);
 
   // ---- streams and the global feed ----
@@ -150,8 +157,12 @@ class MINK_API EventStore {
   std::shared_ptr<EventStoreAdapter> adapter_;
   EventStoreOptions options_;
   EventRegistry registry_;
+  // The event types already reported by WarnUnregisteredOnce: one entry per type (not per
+  // stream or event), at most kMaxWarnedUnregisteredTypes of them, so replaying many streams
+  // cannot grow it.
   std::mutex warned_mutex_;
-  std::set<std::string> warned_;
+  std::set<std::string, std::less<>> warned_;
+  bool warned_full_ = false;  // guarded by warned_mutex_
 };
 
 }  // namespace mink

@@ -6,7 +6,10 @@
 #endif
 
 #include <algorithm>
+
 #include <utility>
+#include "mink/cqrs/errors.hpp"
+#include "mink/es/errors.hpp"
 
 namespace mink {
 
@@ -18,6 +21,12 @@ MINK_INLINE RetryMiddleware::RetryMiddleware(RetryConfig config) : config_(std::
   }
   if (config_.max_delay <= Duration::zero()) config_.max_delay = std::chrono::seconds(5);
   if (config_.multiplier <= 0) config_.multiplier = 1.0;
+  if (!config_.should_retry) config_.should_retry = IsTransientFailure;
+}
+
+MINK_INLINE bool IsTransientFailure(const std::exception_ptr& error) noexcept {
+  return ErrorIs(error, errc::kConcurrencyConflict) || ErrorIs(error, errc::kConnectionFailed) ||
+         ErrorIs(error, errc::kDeadlineExceeded) || ErrorIs(error, errc::kBusOverloaded);
 }
 
 MINK_INLINE CommandResult RetryMiddleware::Run(const Context& ctx,
@@ -34,8 +43,7 @@ MINK_INLINE CommandResult RetryMiddleware::Run(const Context& ctx,
       thrown = std::current_exception();
     }
     const std::exception_ptr& error = thrown ? thrown : result.error;
-    const bool give_up =
-        attempt >= config_.max_attempts || (config_.should_retry && !config_.should_retry(error));
+    const bool give_up = attempt >= config_.max_attempts || !config_.should_retry(error);
     if (give_up) {
       if (thrown) std::rethrow_exception(thrown);
       return result;

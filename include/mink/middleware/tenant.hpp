@@ -4,6 +4,14 @@
 // command's GetTenantID()). No tenant and `required` throws ValidationError{field "tenantId"}.
 // A custom resolver sees an AnyCommand; in a typed Pipeline that costs one copy of the command
 // per dispatch, which the default resolver avoids. The resolver must be thread safe.
+//
+// go-mink's TenantMiddleware(func(ctx) string) shape takes a resolver of the context alone
+// (no command, so no copy in either form):
+//
+//   bus.Use(mink::TenantMiddleware([](const mink::Context& ctx) {
+//     const std::string* t = ctx.Value<std::string>("tenantID");
+//     return t ? *t : std::string();
+//   }));
 #pragma once
 
 #include <functional>
@@ -19,16 +27,21 @@
 namespace mink {
 
 using TenantResolver = std::function<std::string(const Context&, const AnyCommand&)>;
+using TenantContextResolver = std::function<std::string(const Context&)>;
 
 class TenantMiddleware {
  public:
   explicit TenantMiddleware(TenantResolver resolver = {}, bool required = false)
       : resolver_(std::move(resolver)), required_(required) {}
+  explicit TenantMiddleware(TenantContextResolver resolver, bool required = false)
+      : context_resolver_(std::move(resolver)), required_(required) {}
 
   template <CommandLike C, class N>
   CommandResult operator()(const Context& ctx, const C& command, N&& next) const {
     if (!ctx.TenantID().empty()) return next(ctx, command);
-    std::string tenant = resolver_ ? Resolve(ctx, command) : CommandBaseOf(command).GetTenantID();
+    std::string tenant = context_resolver_ ? context_resolver_(ctx)
+                         : resolver_       ? Resolve(ctx, command)
+                                           : CommandBaseOf(command).GetTenantID();
     if (tenant.empty()) {
       if (required_) {
         throw ValidationError(std::string(CommandTypeOf(command)), "tenantId",
@@ -50,6 +63,7 @@ class TenantMiddleware {
   }
 
   TenantResolver resolver_;
+  TenantContextResolver context_resolver_;
   bool required_;
 };
 
