@@ -20,6 +20,7 @@
 
 #include <pqxx/pqxx>
 
+#include "idempotency/charge.hpp"
 #include "mink/cqrs/command_bus.hpp"
 #include "mink/cqrs/handler.hpp"
 #include "mink/idempotency/middleware.hpp"
@@ -28,14 +29,7 @@
 
 namespace {
 
-struct Charge : mink::CommandBase {
-  static constexpr std::string_view kCommandType = "Charge";
-  std::string request_id;
-  int cents = 0;
-  void Validate() const {}
-  std::string IdempotencyKey() const { return request_id; }
-  NLOHMANN_DEFINE_TYPE_INTRUSIVE(Charge, request_id, cents)
-};
+using mink::testing::Charge;
 
 int Race(const std::string& url, const std::string& schema, int keys, int threads) {
   auto store = std::make_shared<mink::postgres::IdempotencyStore>(

@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include "conformance/idempotency_store_conformance.hpp"
+#include "idempotency/charge.hpp"
 #include "mink/cqrs/command_bus.hpp"
 #include "mink/cqrs/handler.hpp"
 #include "mink/idempotency/middleware.hpp"
@@ -85,14 +86,7 @@ TEST(PostgresIdempotencyStore, InitializeTwiceIsHarmlessAndCreatesTheSeedTable) 
   EXPECT_EQ(indexes.size(), 1u);
 }
 
-struct Charge : CommandBase {
-  static constexpr std::string_view kCommandType = "Charge";
-  std::string request_id;
-  int cents = 0;
-  void Validate() const {}
-  std::string IdempotencyKey() const { return request_id; }
-  NLOHMANN_DEFINE_TYPE_INTRUSIVE(Charge, request_id, cents)
-};
+using mink::testing::Charge;
 
 // Two OS processes (fork/exec of mink_idempotency_child), each with its own pool and bus and
 // four threads, dispatch the same 40 keys at once: every key's handler runs exactly once in
