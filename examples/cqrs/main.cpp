@@ -218,13 +218,17 @@ int main() {
     std::printf("rejected: %s\n", e.what());
   }
 
-  // 5. A domain failure is an error result, not an exception (AggregateHandler's rule).
+  // 5. A domain failure thrown by a handler leaves Dispatch as thrown, whatever the handler kind
+  //    (an AggregateHandler here); a DomainError is not retried.
   AddItem orphan;
   orphan.order_id = "no-such-order";
   orphan.item = {"sku-x", 1, 1};
   orphan.SetTenantID("acme");
-  mink::CommandResult failed = bus.Dispatch(ctx, orphan);
-  std::printf("orphan item: %s\n", failed.ErrorMessage().c_str());
+  try {
+    bus.Dispatch(ctx, orphan);
+  } catch (const mink::DomainError& e) {
+    std::printf("orphan item: %s\n", e.what());
+  }
 
   // 6. The client timed out and retries request req-42: the first result comes back, the
   //    handler does not run again, no second order exists.

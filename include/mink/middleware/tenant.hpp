@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "mink/context.hpp"
@@ -33,7 +34,11 @@ class TenantMiddleware {
  public:
   explicit TenantMiddleware(TenantResolver resolver = {}, bool required = false)
       : resolver_(std::move(resolver)), required_(required) {}
-  explicit TenantMiddleware(TenantContextResolver resolver, bool required = false)
+  // A resolver of the context alone (a template, so that nullptr or {} still pick the
+  // constructor above).
+  template <class F>
+  requires std::is_invocable_r_v<std::string, const F&, const Context&>
+  explicit TenantMiddleware(F resolver, bool required = false)
       : context_resolver_(std::move(resolver)), required_(required) {}
 
   template <CommandLike C, class N>
