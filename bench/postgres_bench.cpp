@@ -1,13 +1,15 @@
-// PostgreSQL adapter benchmarks, each beside a raw libpqxx baseline doing the same SQL work on
-// an identical table (same DDL, same server, same durability settings), no mink around it.
+// PostgreSQL adapter benchmarks, each beside a raw libpqxx twin doing the same durable work on
+// an equivalent table (same server, same durability settings), no mink around it.
 //
-//   export MINK_TEST_DATABASE_URL=$(bash scripts/pg-up.sh)
+//   export MINK_TEST_DATABASE_URL=$(bash scripts/pg-up.sh)     # fsync on, TCP 127.0.0.1
 //   build/release/bench/mink_postgres_bench --benchmark_min_time=2
 //
-// Raw append baseline = BEGIN; one multi-row INSERT (unnest of the batch) into events; COMMIT.
-// It does strictly less than mink's append (no expected-version check, no streams row, no
-// NOTIFY), so mink/raw ratios are conservative. Raw load baseline = the same SELECT with every
-// column read into a std::string / integer.
+// Raw append twin: an events table with the same columns and the same two indexes (PK on the
+// position, taken from a sequence default; UNIQUE (stream_id, version), which is the raw side's
+// optimistic-concurrency check), one autocommit prepared INSERT per append — one round trip and
+// one WAL flush, like mink's append — a multi-row INSERT for a batch, one connection per writer
+// thread. Raw load twin: the same SELECT with every column read into a struct; the typed-load
+// twin parses the payload into the benchmark's event struct.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -19,8 +21,10 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "mink/mink.hpp"
 #include "mink/postgres/adapter.hpp"
 
 namespace {
@@ -34,15 +38,15 @@ std::string Url() {
   return {};
 }
 
-constexpr const char* kMinkSchema = "bench_mink";
+constexpr const char* kMinkSchema = "bench_mink";  // the default Options (NotifyMode)
 constexpr const char* kRawSchema = "bench_raw";
 constexpr const char* kQuietSchema = "bench_mink_quiet";  // NotifyMode::kOff
-constexpr const char* kAfterSchema = "bench_mink_after";  // NotifyMode::kAfterCommit
+constexpr const char* kInTxSchema = "bench_mink_intx";    // NotifyMode::kInTransaction
 const std::string kPayload =
     R"({"order_id":"order-123456","sku":"SKU-0001","quantity":3,"price":12.5})";
 
-std::shared_ptr<Adapter> Shared(const char* schema,
-                                mink::postgres::NotifyMode notify = mink::postgres::NotifyMode{}) {
+std::shared_ptr<Adapter> Shared(
+    const char* schema, mink::postgres::NotifyMode notify = mink::postgres::Options{}.notify) {
   static std::mutex m;
   static std::map<std::string, std::shared_ptr<Adapter>> adapters;
   std::lock_guard lock(m);
@@ -65,24 +69,41 @@ std::vector<mink::EventRecord> Batch(int n) {
                                         mink::EventRecord{"ItemAdded", kPayload, {}});
 }
 
-std::string ArrayOf(int n, const std::string& element) {
-  std::string quoted = "\"";
-  for (char c : element) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
+// The raw twin's table: mink's event columns and its two indexes, nothing else.
+void CreateRawSchema() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pqxx::connection c(Url());
+    pqxx::nontransaction n(c);
+    n.exec(std::string("DROP SCHEMA IF EXISTS ") + kRawSchema + " CASCADE");
+    n.exec(std::string("CREATE SCHEMA ") + kRawSchema);
+    n.exec(std::string("CREATE TABLE ") + kRawSchema +
+           ".events (global_position BIGSERIAL PRIMARY KEY, stream_id TEXT NOT NULL, "
+           "version BIGINT NOT NULL, event_id UUID NOT NULL DEFAULT gen_random_uuid(), "
+           "event_type TEXT NOT NULL, data JSONB NOT NULL, metadata JSONB NOT NULL DEFAULT "
+           "'{}'::jsonb, \"timestamp\" TIMESTAMPTZ NOT NULL DEFAULT now(), tx_id XID8 NOT NULL "
+           "DEFAULT pg_current_xact_id(), UNIQUE (stream_id, version))");
+  });
+}
+
+// A multi-row INSERT of `n` events: $1 stream, $2 version before the batch, then type, data
+// and metadata of each event.
+std::string RawInsert(int n) {
+  std::string sql = std::string("INSERT INTO ") + kRawSchema +
+                    ".events (stream_id, version, event_type, data, metadata) VALUES ";
+  for (int i = 0; i < n; ++i) {
+    const int p = 3 + 3 * i;
+    sql += (i ? ", ($1, $2::bigint + " : "($1, $2::bigint + ") + std::to_string(i + 1) + ", $" +
+           std::to_string(p) + ", $" + std::to_string(p + 1) + "::jsonb, $" +
+           std::to_string(p + 2) + "::jsonb)";
   }
-  quoted += '"';
-  std::string out = "{";
-  for (int i = 0; i < n; ++i) out += (i ? "," : "") + quoted;
-  return out + "}";
+  return sql;
 }
 
 std::unique_ptr<pqxx::connection> RawConnection() {
+  CreateRawSchema();
   auto c = std::make_unique<pqxx::connection>(Url());
-  c->prepare("ins", std::string("INSERT INTO ") + kRawSchema +
-                        ".events (stream_id, version, event_type, data, metadata) "
-                        "SELECT $1, $2 + e.ord, e.t, e.d, e.m FROM unnest($3::text[], "
-                        "$4::jsonb[], $5::jsonb[]) WITH ORDINALITY AS e(t, d, m, ord)");
+  for (int n : {1, 10, 100}) c->prepare("ins" + std::to_string(n), RawInsert(n));
   c->prepare("load", std::string("SELECT global_position, event_id::text, stream_id, version, "
                                  "event_type, data::text, metadata::text, "
                                  "(extract(epoch FROM \"timestamp\") * 1000000)::bigint FROM ") +
@@ -111,40 +132,22 @@ void BM_Append_Mink(benchmark::State& state) {
 
 void BM_Append_Raw(benchmark::State& state) {
   if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
-  Shared(kRawSchema);
   auto conn = RawConnection();
   const int n = static_cast<int>(state.range(0));
   const std::string stream = ThreadStream(state, "Raw");
-  const std::string types = ArrayOf(n, "ItemAdded"), data = ArrayOf(n, kPayload),
-                    meta = ArrayOf(n, "{}");
+  const std::string statement = "ins" + std::to_string(n);
   int64_t version = 0;
   for (auto _ : state) {
-    pqxx::work w(*conn);
-    w.exec_prepared("ins", stream, version, types, data, meta);
-    w.commit();
-    version += n;
-  }
-  state.SetItemsProcessed(state.iterations() * n);
-}
-
-// The same SQL work as BM_Append_Mink with no mink around it: the very statement the adapter
-// sends (its server-side function: version check, stream row, positions, INSERT, NOTIFY),
-// called through bare libpqxx with prebuilt arrays. mink / this = the library's own cost.
-void BM_Append_RawSameWork(benchmark::State& state) {
-  if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
-  Shared(kMinkSchema);  // creates the function and tables
-  auto conn = RawConnection();
-  conn->prepare("append", std::string("SELECT * FROM ") + kMinkSchema +
-                              ".append_events($1, $2, -1, $3::text[], $4::jsonb[], $5::jsonb[], "
-                              "true)");
-  const int n = static_cast<int>(state.range(0));
-  const std::string stream = ThreadStream(state, "RawSame");
-  const std::string types = ArrayOf(n, "ItemAdded"), data = ArrayOf(n, kPayload),
-                    meta = ArrayOf(n, "{}");
-  for (auto _ : state) {
+    // Built per append, as a caller would (mink's append serialises its batch too).
+    std::vector<std::string> params{stream, std::to_string(version)};
+    for (int i = 0; i < n; ++i) {
+      params.emplace_back("ItemAdded");
+      params.push_back(kPayload);
+      params.emplace_back("{}");
+    }
     pqxx::nontransaction tx(*conn);
-    pqxx::result r = tx.exec_prepared("append", stream, "RawSame", types, data, meta);
-    benchmark::DoNotOptimize(r);
+    tx.exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+    version += n;
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
@@ -160,12 +163,12 @@ void BM_Append_MinkNoNotify(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
-// Mink with the NOTIFY sent right after the commit (commits stay concurrent).
-void BM_Append_MinkNotifyAfterCommit(benchmark::State& state) {
+// Mink with the NOTIFY inside the append transaction (commits serialise on the NOTIFY lock).
+void BM_Append_MinkNotifyInTransaction(benchmark::State& state) {
   if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
-  auto adapter = Shared(kAfterSchema, mink::postgres::NotifyMode::kAfterCommit);
+  auto adapter = Shared(kInTxSchema, mink::postgres::NotifyMode::kInTransaction);
   const int n = static_cast<int>(state.range(0));
-  const std::string stream = ThreadStream(state, "After");
+  const std::string stream = ThreadStream(state, "InTx");
   mink::Context ctx;
   for (auto _ : state) adapter->Append(ctx, stream, Batch(n), mink::AnyVersion);
   state.SetItemsProcessed(state.iterations() * n);
@@ -173,13 +176,16 @@ void BM_Append_MinkNotifyAfterCommit(benchmark::State& state) {
 
 BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
-BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
-BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
-BENCHMARK(BM_Append_RawSameWork)->ArgName("batch")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
-BENCHMARK(BM_Append_RawSameWork)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
-BENCHMARK(BM_Append_MinkNoNotify)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
-BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->Threads(8)->UseRealTime();
-BENCHMARK(BM_Append_MinkNotifyAfterCommit)->ArgName("batch")->Arg(1)->UseRealTime();
+BENCHMARK(BM_Append_Mink)->ArgName("batch")->Arg(1)->Arg(10)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_Raw)->ArgName("batch")->Arg(1)->Arg(10)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_MinkNoNotify)->ArgName("batch")->Arg(1)->Arg(10)->Threads(8)->UseRealTime();
+BENCHMARK(BM_Append_MinkNotifyInTransaction)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(10)
+    ->Threads(8)
+    ->UseRealTime();
+BENCHMARK(BM_Append_MinkNotifyInTransaction)->ArgName("batch")->Arg(1)->UseRealTime();
 
 // ---- load ----
 
@@ -213,11 +219,25 @@ struct RawEvent {
   int64_t version, ts_us;
 };
 
+// The raw table's copy of a prefilled stream: the same rows, written with the raw INSERT.
+std::string RawPrefilled(pqxx::connection& conn, int n) {
+  const std::string stream = "Loaded-" + std::to_string(n);
+  pqxx::nontransaction tx(conn);
+  if (!tx.exec_prepared("load", stream, 0).empty()) return stream;
+  for (int done = 0; done < n; done += 100) {
+    const int k = std::min(100, n - done);
+    std::vector<std::string> params{stream, std::to_string(done)};
+    for (int i = 0; i < k; ++i) params.insert(params.end(), {"ItemAdded", kPayload, "{}"});
+    tx.exec_prepared("ins" + std::to_string(k), pqxx::prepare::make_dynamic_params(params));
+  }
+  return stream;
+}
+
 void BM_Load_Raw(benchmark::State& state) {
   if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
   const int n = static_cast<int>(state.range(0));
-  const std::string stream = Prefilled(kRawSchema, n);  // same rows, written through mink
   auto conn = RawConnection();
+  const std::string stream = RawPrefilled(*conn, n);
   for (auto _ : state) {
     pqxx::nontransaction tx(*conn);
     pqxx::result r = tx.exec_prepared("load", stream, 0);
@@ -236,6 +256,73 @@ void BM_Load_Raw(benchmark::State& state) {
 
 BENCHMARK(BM_Load_Mink)->ArgName("events")->Arg(10)->Arg(100)->Arg(1000)->UseRealTime();
 BENCHMARK(BM_Load_Raw)->ArgName("events")->Arg(10)->Arg(100)->Arg(1000)->UseRealTime();
+
+// ---- typed load: EventStore vs SELECT + parse into the struct ----
+
+struct ItemAdded {
+  static constexpr std::string_view kEventType = "ItemAdded";
+  std::string order_id, sku;
+  int quantity = 0;
+  double price = 0;
+};
+
+void from_json(const nlohmann::json& j, ItemAdded& e) {
+  j.at("order_id").get_to(e.order_id);
+  j.at("sku").get_to(e.sku);
+  j.at("quantity").get_to(e.quantity);
+  j.at("price").get_to(e.price);
+}
+void to_json(nlohmann::json& j, const ItemAdded& e) {
+  j = nlohmann::json{
+      {"order_id", e.order_id}, {"sku", e.sku}, {"quantity", e.quantity}, {"price", e.price}};
+}
+
+void BM_TypedLoad_Mink(benchmark::State& state) {
+  if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
+  const int n = static_cast<int>(state.range(0));
+  const std::string stream = Prefilled(kMinkSchema, n);
+  mink::EventStore store(Shared(kMinkSchema));
+  store.RegisterEvents<ItemAdded>();
+  mink::Context ctx;
+  for (auto _ : state) {
+    std::vector<mink::Event> events = store.Load(ctx, stream);
+    benchmark::DoNotOptimize(events.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// The raw twin keeps what a typed event carries: its envelope and the parsed payload.
+struct RawTypedEvent {
+  std::string id, type;
+  int64_t version;
+  uint64_t position;
+  int64_t ts_us;
+  ItemAdded payload;
+};
+
+void BM_TypedLoad_Raw(benchmark::State& state) {
+  if (Url().empty()) return state.SkipWithError("set MINK_TEST_DATABASE_URL");
+  const int n = static_cast<int>(state.range(0));
+  auto conn = RawConnection();
+  const std::string stream = RawPrefilled(*conn, n);
+  for (auto _ : state) {
+    pqxx::nontransaction tx(*conn);
+    pqxx::result r = tx.exec_prepared("load", stream, 0);
+    std::vector<RawTypedEvent> events;
+    events.reserve(r.size());
+    for (const auto& row : r) {
+      events.push_back(RawTypedEvent{row[1].as<std::string>(), row[4].as<std::string>(),
+                                     row[3].as<int64_t>(), row[0].as<uint64_t>(),
+                                     row[7].as<int64_t>(),
+                                     nlohmann::json::parse(row[5].c_str()).get<ItemAdded>()});
+    }
+    benchmark::DoNotOptimize(events.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+BENCHMARK(BM_TypedLoad_Mink)->ArgName("events")->Arg(1000)->UseRealTime();
+BENCHMARK(BM_TypedLoad_Raw)->ArgName("events")->Arg(1000)->UseRealTime();
 
 // ---- append -> subscriber latency (LISTEN/NOTIFY wake-up) ----
 

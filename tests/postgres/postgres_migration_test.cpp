@@ -153,10 +153,10 @@ TEST(PostgresMigrationTest, ALegacyMigrationsTableWithoutChecksumsIsUpgraded) {
              "applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); " +
              Migrations(s.schema)[0].sql + "; INSERT INTO " + s.q +
              ".schema_migrations (version, name) VALUES (1, 'create event store'); SELECT 1");
-  {
-    Adapter legacy(Options{.url = testing::DatabaseURL(), .schema = s.schema});
-    legacy.Append(kCtx, "Old-1", {EventRecord{"T", R"({"n":1})", {}}}, NoStream);
-  }
+  // An append by the release that wrote this schema (its function, migration 1).
+  AdminQuery("SELECT out_version FROM " + s.q +
+             ".append_events('Old-1', 'Old', 0, ARRAY['T'], ARRAY['{\"n\":1}'::jsonb], "
+             "ARRAY['{}'::jsonb], false)");
   Adapter adapter(Options{.url = testing::DatabaseURL(), .schema = s.schema});
   adapter.Initialize(kCtx);
   EXPECT_EQ(adapter.MigrationVersion(kCtx), static_cast<int>(Migrations(s.schema).size()));
@@ -170,6 +170,47 @@ TEST(PostgresMigrationTest, ALegacyMigrationsTableWithoutChecksumsIsUpgraded) {
   EXPECT_EQ(s.Recorded(), upgraded);
   AdminQuery("UPDATE " + s.q + ".schema_migrations SET checksum = 'x' RETURNING 1");
   EXPECT_THROW(adapter.Initialize(kCtx), MigrationChecksumError);
+  adapter.Close();
+}
+
+// Issue 10: migration 2 drops the streams table (a view over events replaces it) and moves
+// appends to append_events_v2. A schema at migration 1 with streams written by the previous
+// release upgrades in place: versions continue, stream info is the same, and the previous
+// release's function (still called by a process not yet upgraded) keeps appending correctly.
+TEST(PostgresMigrationTest, AnEventStoreAtMigrationOneUpgradesWithItsStreams) {
+  Scratch s;
+  AdminQuery("CREATE SCHEMA " + s.q + "; SELECT 1");
+  s.Migrate({Migrations(s.schema)[0]});
+  const auto old_append = [&](const std::string& stream, int64_t expected) {
+    return AdminQuery("SELECT out_status || '/' || out_version FROM " + s.q + ".append_events(" +
+                      QuoteLiteral(stream) + ", 'Old', " + std::to_string(expected) +
+                      ", ARRAY['T','T'], ARRAY['{\"n\":1}'::jsonb, '{\"n\":2}'::jsonb], "
+                      "ARRAY['{}'::jsonb, '{}'::jsonb], false) LIMIT 1");
+  };
+  EXPECT_EQ(old_append("Old-1", 0), std::vector<std::string>{"0/2"});
+  EXPECT_EQ(old_append("Old-2", 0), std::vector<std::string>{"0/2"});
+
+  Adapter adapter(Options{.url = testing::DatabaseURL(), .schema = s.schema});
+  adapter.Initialize(kCtx);
+  ASSERT_EQ(adapter.MigrationVersion(kCtx), 2);
+  const StreamInfo info = adapter.GetStreamInfo(kCtx, "Old-1");
+  EXPECT_EQ(info.version, 2);
+  EXPECT_EQ(info.category, "Old");
+  EXPECT_EQ(adapter.Append(kCtx, "Old-1", {EventRecord{"T", R"({"n":3})", {}}}, 2).version, 3);
+  EXPECT_THROW(adapter.Append(kCtx, "Old-1", {EventRecord{"T", "{}", {}}}, 2), ConcurrencyError);
+  EXPECT_THROW(adapter.Append(kCtx, "Old-2", {EventRecord{"T", "{}", {}}}, NoStream),
+               ConcurrencyError);
+  // The previous release's function after the upgrade: same versions, same checks.
+  EXPECT_EQ(old_append("Old-1", 3), std::vector<std::string>{"0/5"});
+  EXPECT_EQ(old_append("Old-1", 3), std::vector<std::string>{"1/5"});
+  EXPECT_EQ(adapter.GetStreamInfo(kCtx, "Old-1").version, 5);
+  const auto events = adapter.Load(kCtx, "Old-1", 0);
+  ASSERT_EQ(events.size(), 5u);
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].version, events[i - 1].version + 1);
+    EXPECT_GT(events[i].global_position, events[i - 1].global_position);
+  }
+  EXPECT_THROW(adapter.GetStreamInfo(kCtx, "Never-1"), StreamNotFoundError);
   adapter.Close();
 }
 

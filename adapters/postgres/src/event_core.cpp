@@ -43,17 +43,20 @@ SerializationError BadData(const std::vector<EventRecord>& records, const pqxx::
                             std::string("PostgreSQL rejected the event data: ") + e.what());
 }
 
-// The first row of append_events' reply: status 0 = appended (version, first position), 1/2 =
-// the expected version did not match an existing / missing stream.
-AppendResult Interpret(const pqxx::result& r, const std::string& stream_id, int64_t expected) {
-  if (r.empty()) throw Error(errc::kStorageFailed, "append_events returned no row");
+// The first row of append_events_v2's reply: status 0 = appended (version, first position),
+// 1/2 = the expected version did not match an existing / missing stream. A batch's positions
+// are consecutive (allocated inside the position lock).
+AppendResult Interpret(const pqxx::result& r, const std::string& stream_id, int64_t expected,
+                       std::size_t count) {
+  if (r.empty()) throw Error(errc::kStorageFailed, "append_events_v2 returned no row");
   const int status = r[0][0].as<int>();
   const int64_t version = r[0][1].as<int64_t>();
   if (status != 0) {
     CheckVersion(stream_id, expected, version, status == 1);
-    throw Error(errc::kStorageFailed, "append_events refused an append CheckVersion allows");
+    throw Error(errc::kStorageFailed, "append_events_v2 refused an append CheckVersion allows");
   }
-  return AppendResult{version, r[0][2].as<uint64_t>(), r[r.size() - 1][2].as<uint64_t>()};
+  const auto first = r[0][2].as<uint64_t>();
+  return AppendResult{version, first, first + count - 1};
 }
 
 }  // namespace
@@ -64,7 +67,11 @@ Core::Core(Options options)
       pool_(ConnectionPool::Options{
           BuildConnInfo(options_.url, options_.connect_timeout, options_.application_name),
           options_.max_connections, options_.acquire_timeout,
-          [this](pqxx::connection& c) { PrepareEventStatements(c, quoted_schema_); }}) {}
+          [this](pqxx::connection& c) { PrepareEventStatements(c, quoted_schema_); }}) {
+  if (options_.notify == NotifyMode::kAfterCommit) {
+    wake_ = std::make_unique<WakeSender>(pool_, options_.schema, options_.poll_interval);
+  }
+}
 
 Core::~Core() { Close(); }
 
@@ -108,14 +115,14 @@ AppendResult Core::Append(const Context& ctx, const std::string& stream_id,
         meta, r.metadata.IsEmpty() ? std::string("{}") : nlohmann::json(r.metadata).dump());
   }
   types += '}', data += '}', meta += '}';
-  const std::string category(ExtractCategory(stream_id));
 
   return Run(
       ctx, "append to \"" + stream_id + "\"", Retry::kNever, [&](ConnectionPool::Lease& lease) {
         auto exec = [&](pqxx::transaction_base& tx) {
           try {
-            return tx.exec_prepared("mink_append", stream_id, category, expected_version, types,
-                                    data, meta, options_.notify == NotifyMode::kInTransaction);
+            return tx.exec_prepared("mink_append", stream_id, expected_version, types, data, meta,
+                                    options_.notify == NotifyMode::kInTransaction,
+                                    /*rows=*/hook != nullptr);
           } catch (const pqxx::data_exception& e) {
             lease.Discard();
             throw BadData(records, e);
@@ -126,15 +133,22 @@ AppendResult Core::Append(const Context& ctx, const std::string& stream_id,
         };
         if (hook == nullptr) {
           AppendResult result = [&] {
-            pqxx::nontransaction tx(*lease);
-            return Interpret(exec(tx), stream_id, expected_version);
+            try {
+              pqxx::nontransaction tx(*lease);
+              return Interpret(exec(tx), stream_id, expected_version, records.size());
+            } catch (const pqxx::broken_connection&) {
+              // The reply may have been lost after the commit: a spurious wake-up is harmless,
+              // a missing one would leave other processes' subscribers to their poll.
+              NotifyAfterCommit();
+              throw;
+            }
           }();
-          NotifyAfterCommit(lease);
+          NotifyAfterCommit();
           return result;
         }
         pqxx::work tx(*lease);
         pqxx::result r = exec(tx);
-        AppendResult result = Interpret(r, stream_id, expected_version);
+        AppendResult result = Interpret(r, stream_id, expected_version, records.size());
         std::vector<StoredEvent> stored;
         stored.reserve(records.size());
         for (std::size_t i = 0; i < records.size(); ++i) {
@@ -156,23 +170,18 @@ AppendResult Core::Append(const Context& ctx, const std::string& stream_id,
                           "\": connection to PostgreSQL lost before COMMIT; nothing was written");
         }
         tx.commit();
-        NotifyAfterCommit(lease);
+        NotifyAfterCommit();
         return result;
       });
 }
 
-// NotifyMode::kAfterCommit: wakes subscribers with a separate statement once the append has
-// committed. The append already succeeded, so a failure here is not the caller's error:
-// subscribers then wake on their poll interval.
-void Core::NotifyAfterCommit(ConnectionPool::Lease& lease) noexcept {
-  if (options_.notify != NotifyMode::kAfterCommit) return;
-  try {
-    pqxx::nontransaction n(*lease);
-    n.exec("SELECT pg_notify(" + QuoteLiteral(kNotifyChannel) + ", " +
-           QuoteLiteral(options_.schema) + ")");
-  } catch (...) {
-    lease.Discard();
-  }
+// NotifyMode::kAfterCommit: the append has committed; wake this process's subscribers now and
+// ask the coalescing sender for a NOTIFY (wake_sender.hpp). Nothing here touches the append's
+// connection or can fail the append.
+void Core::NotifyAfterCommit() noexcept {
+  if (!wake_) return;
+  notifier_->Notify();
+  wake_->Poke();
 }
 
 std::vector<StoredEvent> Core::Load(const Context& ctx, const std::string& stream_id,

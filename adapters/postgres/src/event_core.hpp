@@ -20,6 +20,7 @@
 #include "mink/detail/pull_subscription.hpp"
 #include "mink/postgres/adapter.hpp"
 #include "pooled_call.hpp"
+#include "wake_sender.hpp"
 
 namespace mink::postgres::internal {
 
@@ -65,13 +66,14 @@ class Core : public std::enable_shared_from_this<Core> {
     return CallPooled(pool_, ctx, operation, retry, std::forward<F>(body));
   }
   void ThrowIfClosed() const;
-  void NotifyAfterCommit(ConnectionPool::Lease& lease) noexcept;
+  void NotifyAfterCommit() noexcept;
   void EnsureListener();
 
   Options options_;
   std::string quoted_schema_;
   ConnectionPool pool_;
   std::shared_ptr<detail::ChangeNotifier> notifier_ = std::make_shared<detail::ChangeNotifier>();
+  std::unique_ptr<WakeSender> wake_;  // NotifyMode::kAfterCommit only
   std::mutex listener_mutex_;
   std::unique_ptr<Listener> listener_;
   std::atomic<bool> closed_{false};

@@ -21,7 +21,7 @@ void PrepareEventStatements(pqxx::connection& c, const std::string& s) {
   const std::string cols = kEventColumns;
   c.prepare("mink_append",
             "SELECT out_status, out_version, out_position, out_event_id::text, out_ts_us FROM " +
-                s + ".append_events($1, $2, $3, $4::text[], $5::jsonb[], $6::jsonb[], $7)");
+                s + ".append_events_v2($1, $2, $3::text[], $4::jsonb[], $5::jsonb[], $6, $7)");
   c.prepare("mink_load", "SELECT " + cols + " FROM " + s +
                              ".events WHERE stream_id = $1 AND version > $2 ORDER BY version "
                              "LIMIT $3");

@@ -2,8 +2,9 @@
 // contract (the column list below is what every event query returns, in this order).
 //
 // PrepareEventStatements prepares, on a new pooled connection, the statements the adapter runs:
-//   mink_append   (stream, category, expected, types[], data[], meta[], notify)
-//                 -> status, version, position, event_id, ts_us   (append_events, migration 1)
+//   mink_append   (stream, expected, types[], data[], meta[], notify, rows)
+//                 -> status, version, position, event_id, ts_us   (append_events_v2, migration 2):
+//                 one row per event when `rows`, else one row with the first position
 //   mink_load     (stream, after version, limit)            -> event rows of one stream
 //   mink_info     (stream)                                  -> category, version, created, updated
 //   mink_last     ()                                        -> highest position (not gap-safe)

@@ -15,6 +15,7 @@ void Core::Close() {
     listener = std::move(listener_);
   }
   listener.reset();
+  if (wake_) wake_->Stop();
   pool_.Close();
   notifier_->Notify();
 }
