@@ -51,12 +51,13 @@ class DeadlineTimer {
 
   void Add(Key key, std::shared_ptr<StatementGuard::Target> target) {
     std::lock_guard lock(mutex_);
-    const bool earliest = queue_.empty() || key < queue_.begin()->first;
     queue_.emplace(key, std::move(target));
     if (!thread_.joinable()) {
       thread_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
     }
-    if (earliest) cv_.notify_one();
+    // Wake the thread only when it would sleep past this deadline: calls with similar timeouts
+    // then cost no context switch (Remove never wakes it, so it keeps its earlier wake-up).
+    if (key.first < sleeping_until_) cv_.notify_one();
   }
   void Remove(const Key& key) {
     std::lock_guard lock(mutex_);
@@ -70,11 +71,13 @@ class DeadlineTimer {
     std::unique_lock lock(mutex_);
     while (!stop.stop_requested()) {
       if (queue_.empty()) {
+        sleeping_until_ = Context::Clock::time_point::max();
         cv_.wait(lock, stop, [&] { return !queue_.empty(); });
         continue;
       }
       const auto next = queue_.begin()->first.first;
       if (Context::Clock::now() < next) {
+        sleeping_until_ = next;
         cv_.wait_until(lock, stop, next,
                        [&] { return !queue_.empty() && queue_.begin()->first.first < next; });
         continue;
@@ -93,6 +96,7 @@ class DeadlineTimer {
   std::mutex mutex_;
   std::condition_variable_any cv_;
   std::map<Key, std::shared_ptr<StatementGuard::Target>> queue_;
+  Context::Clock::time_point sleeping_until_ = Context::Clock::time_point::max();
   std::jthread thread_;  // declared last: joined before the queue goes away
 };
 
