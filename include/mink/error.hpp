@@ -79,6 +79,11 @@ inline constexpr ErrorCode kStorageFailed{ErrorArea::kCore, 5, "StorageFailed"};
 inline constexpr ErrorCode kAdapterClosed{ErrorArea::kCore, 6, "AdapterClosed"};
 inline constexpr ErrorCode kInvalidSchemaName{ErrorArea::kCore, 7, "InvalidSchemaName"};
 inline constexpr ErrorCode kCryptoFailed{ErrorArea::kCore, 8, "CryptoFailed"};
+// A write was sent and the connection broke before its reply arrived: it may or may not have
+// taken effect. Deliberately not kConnectionFailed (which means "nothing was done"), so a
+// retry policy keyed on lost connections does not blindly repeat it. See OutcomeUnknownError
+// (mink/es/errors.hpp) for appends and how to resolve one.
+inline constexpr ErrorCode kOutcomeUnknown{ErrorArea::kCore, 9, "OutcomeUnknown"};
 }  // namespace errc
 
 // True when `error` or any exception in its cause chain is a mink::Error with `code` (Go's

@@ -459,7 +459,9 @@ TEST(PostgresRecoveryTest, AServerRestartIsTypedLeavesNoPartialBatchAndEverythin
   EXPECT_GE(ok.load(), after_restart + 5) << "appends did not recover after the restart";
   EXPECT_FALSE(errors.empty()) << "the restart interrupted nothing: the test proved nothing";
   for (ErrorCode code : errors) {
-    EXPECT_TRUE(code == errc::kConnectionFailed || code == errc::kStorageFailed)
+    // kOutcomeUnknown: the append was sent and its reply lost in the restart (issue 9 item 8).
+    EXPECT_TRUE(code == errc::kConnectionFailed || code == errc::kStorageFailed ||
+                code == errc::kOutcomeUnknown)
         << ErrorCodeName(code);
   }
 

@@ -4,10 +4,14 @@
 // No server needed.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include <pqxx/except>
 
 #include "mink/idempotency/errors.hpp"
 #include "src/error_mapping.hpp"
+#include "src/redact.hpp"
 
 namespace mink::postgres::internal {
 namespace {
@@ -45,9 +49,10 @@ TEST(PostgresErrorMapping, ABrokenConnectionIsALostConnectionAReadMayRetry) {
   Check(pqxx::too_many_connections("sorry, too many clients already"), false, kLostRetryable);
 }
 
-TEST(PostgresErrorMapping, ACommitWhoseReplyWasLostIsAConnectionFailureNeverRetried) {
+TEST(PostgresErrorMapping, ACommitWhoseReplyWasLostIsAnUnknownOutcomeNeverRetried) {
   auto m = Check(pqxx::in_doubt_error("lost connection during commit"), false,
-                 {errc::kConnectionFailed, ConnectionFate::kLost, false});
+                 {errc::kOutcomeUnknown, ConnectionFate::kLost, false});
+  EXPECT_FALSE(m.error.Is(errc::kConnectionFailed));
   EXPECT_NE(std::string(m.error.what()).find("outcome unknown"), std::string::npos);
 }
 
@@ -101,6 +106,79 @@ TEST(PostgresErrorMapping, ExceptionsThatAreNotLibpqxxsAreNotMapped) {
   EXPECT_FALSE(MapFailure(std::make_exception_ptr(Error(errc::kAdapterClosed, "x")), "op", true));
   EXPECT_FALSE(MapFailure(std::make_exception_ptr(std::runtime_error("hook")), "op", true));
   EXPECT_FALSE(MapFailure(std::make_exception_ptr(42), "op", false));
+}
+
+// Issue 9 item 4: no password and no row value reaches a mapped error, its message or its cause.
+constexpr const char* kSecret = "PLANTED-s3cret";
+constexpr const char* kPayload = "PAYLOAD-MARKER";
+
+bool Leaks(const std::string& text) {
+  return text.find(kSecret) != std::string::npos || text.find(kPayload) != std::string::npos;
+}
+
+TEST(PostgresRedaction, PasswordsOfEveryConnectionStringFormAreMasked) {
+  const std::string s = kSecret;
+  for (const std::string& text :
+       {"invalid IPv6 host address in URI: \"postgresql://app:" + s + "@[::1/db\"",
+        "postgres://app:" + s + "@host:5432/db?sslmode=disable",
+        "postgresql://app:" + s + "/x@host/db", "postgresql://app:" + s + "@h1,h2/db",
+        "host=h user=app password=" + s + " dbname=d", "password = '" + s + " \\' x' port=1",
+        "PASSWORD=" + s, "postgresql://h/db?user=app&password=" + s + "&sslmode=require"}) {
+    const std::string redacted = RedactSecrets(text);
+    EXPECT_FALSE(Leaks(redacted)) << redacted;
+    EXPECT_NE(redacted.find("***"), std::string::npos) << redacted;
+  }
+  EXPECT_EQ(RedactSecrets("connection to server at \"h\" (::1), port 5432 failed"),
+            "connection to server at \"h\" (::1), port 5432 failed");
+  EXPECT_EQ(RedactSecrets("postgresql://app@h:5432/db"), "postgresql://app@h:5432/db");
+}
+
+TEST(PostgresRedaction, ServerErrorsKeepTheirPrimaryLineWithoutQuotedData) {
+  const std::string p = kPayload;
+  struct Case {
+    std::string what, state;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"ERROR:  invalid input syntax for type json\nDETAIL:  Token \"" + p +
+                "\" is invalid.\nCONTEXT:  JSON data, line 1: " + p + "\n",
+            "22P02"},
+           {"ERROR:  invalid input syntax for type integer: \"" + p + "\"\n", "22P02"},
+           {"ERROR:  duplicate key value violates unique constraint \"t_pkey\"\nDETAIL:  Key "
+            "(v)=(" +
+                p + ") already exists.\n",
+            "23505"},
+           {"ERROR:  new row violates check constraint \"c\"\nDETAIL:  Failing row contains (" + p +
+                ").\n",
+            "23514"}}) {
+    const std::string message = ServerMessage(c.what, c.state);
+    EXPECT_FALSE(Leaks(message)) << message;
+    EXPECT_EQ(message.rfind("ERROR:  ", 0), 0u) << message;
+  }
+}
+
+TEST(PostgresRedaction, AMappedServerErrorCarriesNoDataInItsMessageOrCause) {
+  const std::string p = kPayload;
+  auto mapped = MapFailure(
+      std::make_exception_ptr(pqxx::unique_violation(
+          "ERROR:  duplicate key value violates unique constraint \"t_pkey\"\nDETAIL:  Key (v)=(" +
+              p + ") already exists.\n",
+          "INSERT INTO t VALUES ('" + p + "')", "23505")),
+      "append", true);
+  ASSERT_TRUE(mapped);
+  EXPECT_FALSE(Leaks(mapped->error.what())) << mapped->error.what();
+  EXPECT_NE(std::string(mapped->error.what()).find("t_pkey"), std::string::npos);
+  try {
+    std::rethrow_exception(mapped->error.Cause());
+  } catch (const pqxx::unique_violation& e) {
+    EXPECT_FALSE(Leaks(e.what())) << e.what();
+    EXPECT_FALSE(Leaks(e.query())) << e.query();
+    EXPECT_EQ(e.sqlstate(), "23505");
+  }
+  auto lost = MapFailure(std::make_exception_ptr(pqxx::broken_connection(
+                             "could not connect: postgresql://app:" + std::string(kSecret) + "@h")),
+                         "connect", false);
+  ASSERT_TRUE(lost);
+  EXPECT_FALSE(Leaks(lost->error.what())) << lost->error.what();
 }
 
 TEST(PostgresErrorMapping, ALostConnectionBehindAnIdempotencyErrorAnswersBothCodes) {

@@ -2,18 +2,66 @@
 #include "connection_pool.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "error_mapping.hpp"
 
 namespace mink::postgres::internal {
 
-bool ConnectionLooksDead(const pqxx::connection& conn) {
+namespace {
+
+enum class Pending { kAlive, kDead, kUnknown };
+
+// Judges the bytes waiting on an idle connection's socket without consuming them. The protocol
+// sends an idle session only asynchronous messages — ParameterStatus 'S', NotificationResponse
+// 'A', NoticeResponse 'N', which libpq handles whenever it next reads — or its goodbye, an
+// ErrorResponse 'E' (FATAL) followed by end of file. kUnknown for TLS records (encrypted).
+Pending PeekPending(int fd) {
+  char buf[8192];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return Pending::kDead;  // end of file
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Pending::kAlive : Pending::kDead;
+  for (ssize_t at = 0; at < n;) {
+    const char type = buf[at];
+    if (type == 'E') return Pending::kDead;
+    if (type != 'S' && type != 'A' && type != 'N') return Pending::kUnknown;
+    if (n - at < 5) break;
+    uint32_t len = 0;
+    for (int i = 1; i <= 4; ++i) len = len << 8 | static_cast<unsigned char>(buf[at + i]);
+    at += 1 + static_cast<ssize_t>(len);
+  }
+  return Pending::kAlive;
+}
+
+}  // namespace
+
+bool ConnectionLooksDead(pqxx::connection& conn) {
   if (!conn.is_open()) return true;
   pollfd fd{conn.sock(), POLLIN, 0};
-  return fd.fd < 0 || ::poll(&fd, 1, 0) != 0;
+  if (fd.fd < 0) return true;
+  const int ready = ::poll(&fd, 1, 0);
+  if (ready == 0) return false;
+  if (ready < 0) return true;
+  switch (PeekPending(fd.fd)) {
+    case Pending::kAlive:
+      return false;
+    case Pending::kDead:
+      return true;
+    case Pending::kUnknown:
+      break;
+  }
+  // TLS: let libpq read and decrypt; a goodbye whose end of file has not arrived yet passes
+  // as alive (the next statement then fails as a lost connection).
+  try {
+    conn.get_notifs();
+  } catch (...) {
+    return true;
+  }
+  return !conn.is_open();
 }
 
 ConnectionPool::Lease& ConnectionPool::Lease::operator=(Lease&& other) noexcept {
@@ -94,8 +142,11 @@ ConnectionPool::Lease ConnectionPool::Acquire(const Context& ctx) {
       }
     }
     ctx.ThrowIfDone();
-    if (cv_.wait_until(lock, until) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= options_.max_size) {
+    // Wakes on a returned connection, the deadline, or the context's cancellation.
+    const bool available = cv_.wait_until(lock, ctx.StopToken(), until, [&] {
+      return closed_ || !idle_.empty() || open_ < options_.max_size;
+    });
+    if (!available) {
       ctx.ThrowIfDone();
       throw Error(errc::kConnectionFailed, "no PostgreSQL connection available: all " +
                                                std::to_string(options_.max_size) +

@@ -36,9 +36,11 @@
 
 namespace mink::postgres::internal {
 
-// True when a connection that is not running a query has data pending or is closed: the
-// server sent a FATAL message and hung up (terminated backend, restarted server). One poll(2).
-bool ConnectionLooksDead(const pqxx::connection& conn);
+// True when a connection that is not running a query is closed: the server sent a FATAL message
+// and hung up (terminated backend, restarted server). One poll(2) when nothing is pending; else
+// the pending bytes are peeked, since an asynchronous message (ParameterStatus, a notification)
+// of a live session also makes the socket readable.
+bool ConnectionLooksDead(pqxx::connection& conn);
 
 class ConnectionPool {
  public:
@@ -90,8 +92,9 @@ class ConnectionPool {
   void Close();
   PoolStats GetStats();
 
-  // Opens one connection outside the pool (used by the LISTEN thread). Throws kConnectionFailed.
+  // Opens one connection outside the pool. Throws kConnectionFailed.
   std::unique_ptr<pqxx::connection> Connect() const;
+  const std::string& ConnInfo() const noexcept { return options_.conninfo; }
 
  private:
   struct Idle {
@@ -102,7 +105,7 @@ class ConnectionPool {
 
   Options options_;
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable_any cv_;  // waits on the caller's stop token too
   std::vector<Idle> idle_;
   std::size_t open_ = 0;
   uint64_t epoch_ = 0;

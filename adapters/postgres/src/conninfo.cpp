@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "mink/error.hpp"
+#include "redact.hpp"
 
 namespace mink::postgres {
 namespace {
@@ -32,7 +33,9 @@ std::string BuildConnInfo(const std::string& url, std::chrono::seconds connect_t
     std::string reason = err != nullptr ? err : "out of memory";
     if (err != nullptr) PQfreemem(err);
     while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
-    throw Error(errc::kInvalidArgument, "malformed PostgreSQL connection URL: " + reason);
+    // libpq quotes a malformed URI whole, password included.
+    throw Error(errc::kInvalidArgument,
+                "malformed PostgreSQL connection URL: " + internal::RedactSecrets(reason));
   }
   std::string conninfo;
   bool has_timeout = false, has_app = false;

@@ -9,7 +9,7 @@
 //   }
 //
 // The table (tests/postgres/postgres_error_mapping_test.cpp checks every row):
-//   in_doubt_error (COMMIT sent, reply lost)       kConnectionFailed  lost     no retry
+//   in_doubt_error (COMMIT sent, reply lost)       kOutcomeUnknown    lost     no retry
 //   broken_connection, too_many_connections        kConnectionFailed  lost     retryable
 //   sql_error with SQLSTATE class 08 or 57P, or
 //     any failure after which the connection is
@@ -20,6 +20,8 @@
 //   conversion_error, range_error (unexpected_rows),
 //     argument_error                               kStorageFailed     reuse
 //   anything else (a mink::Error, a hook's own exception): not mapped (nullopt)
+// Messages carry no secrets or event data (redact.hpp): a server error contributes its primary
+// line only, and a class 22/23 cause is rebuilt from that line (same libpqxx type and SQLSTATE).
 // A failed statement discards its connection because it may have left session state behind
 // (the session advisory lock of append_events' critical section); "lost" additionally retires
 // the pool's older idle connections. Thread-safe, no I/O.

@@ -18,6 +18,7 @@
 #include "mink/postgres/identifier.hpp"
 #include "mink/postgres/migrations.hpp"
 #include "mink/postgres/transaction.hpp"
+#include "redact.hpp"
 #include "timestamps.hpp"
 
 namespace mink::postgres::internal {
@@ -39,8 +40,9 @@ SerializationError BadData(const std::vector<EventRecord>& records, const pqxx::
       return SerializationError(r.type, "serialize", "event data is not valid JSON");
     }
   }
-  return SerializationError(records.front().type, "serialize",
-                            std::string("PostgreSQL rejected the event data: ") + e.what());
+  return SerializationError(
+      records.front().type, "serialize",
+      "PostgreSQL rejected the event data: " + ServerMessage(e.what(), e.sqlstate()));
 }
 
 // The first row of append_events_v2's reply: status 0 = appended (version, first position),
@@ -98,6 +100,47 @@ int Core::MigrationVersion(const Context& ctx) {
 AppendResult Core::Append(const Context& ctx, const std::string& stream_id,
                           std::vector<EventRecord> records, int64_t expected_version,
                           const TransactionHook* hook) {
+  bool sent_autocommit = false;  // the statement went out in autocommit mode
+  bool unique_violation = false;
+  try {
+    return AppendOnce(ctx, stream_id, std::move(records), expected_version, hook, sent_autocommit,
+                      unique_violation);
+  } catch (const ConcurrencyError&) {
+    if (!unique_violation) throw;
+    throw ConcurrencyError(stream_id, expected_version, StoredVersion(ctx, stream_id));
+  } catch (const Error& e) {
+    // A lost reply to an autocommit append, or to the COMMIT of a hooked one: it may have
+    // been written (issue 9 item 8). Before sending, or inside an uncommitted transaction, a
+    // lost connection means nothing was written and stays kConnectionFailed.
+    if (e.code() == errc::kOutcomeUnknown ||
+        (sent_autocommit && e.code() == errc::kConnectionFailed)) {
+      throw OutcomeUnknownError(stream_id, expected_version, e.what(), e.Cause());
+    }
+    throw;
+  }
+}
+
+// The highest version stored for `stream_id` (0 for none), or -1 when it cannot be read: the
+// actual version of a ConcurrencyError raised by a unique violation.
+int64_t Core::StoredVersion(const Context& ctx, const std::string& stream_id) {
+  try {
+    return Run(ctx, "stream version", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
+      pqxx::nontransaction n(*lease);
+      return n
+          .exec_params("SELECT COALESCE(MAX(version), 0) FROM " + quoted_schema_ +
+                           ".events WHERE stream_id = $1",
+                       stream_id)[0][0]
+          .as<int64_t>();
+    });
+  } catch (const Error&) {
+    return -1;
+  }
+}
+
+AppendResult Core::AppendOnce(const Context& ctx, const std::string& stream_id,
+                              std::vector<EventRecord> records, int64_t expected_version,
+                              const TransactionHook* hook, bool& sent_autocommit,
+                              bool& unique_violation) {
   ValidateAppend(ctx, stream_id, records, expected_version);
   std::string types = "{", data = "{", meta = "{";
   std::size_t bytes = 0;
@@ -128,13 +171,15 @@ AppendResult Core::Append(const Context& ctx, const std::string& stream_id,
             throw BadData(records, e);
           } catch (const pqxx::unique_violation&) {
             lease.Discard();
-            throw ConcurrencyError(stream_id, expected_version, -1);
+            unique_violation = true;
+            throw ConcurrencyError(stream_id, expected_version, -1);  // actual: re-read above
           }
         };
         if (hook == nullptr) {
           AppendResult result = [&] {
             try {
               pqxx::nontransaction tx(*lease);
+              sent_autocommit = true;
               return Interpret(exec(tx), stream_id, expected_version, records.size());
             } catch (const pqxx::broken_connection&) {
               // The reply may have been lost after the commit: a spurious wake-up is harmless,

@@ -66,6 +66,12 @@ class Core : public std::enable_shared_from_this<Core> {
     return CallPooled(pool_, ctx, operation, retry, std::forward<F>(body));
   }
   void ThrowIfClosed() const;
+  // Append without the outcome translation; sets the flags Append translates by.
+  AppendResult AppendOnce(const Context& ctx, const std::string& stream_id,
+                          std::vector<EventRecord> records, int64_t expected_version,
+                          const TransactionHook* hook, bool& sent_autocommit,
+                          bool& unique_violation);
+  int64_t StoredVersion(const Context& ctx, const std::string& stream_id);
   void NotifyAfterCommit() noexcept;
   void EnsureListener();
 

@@ -2,7 +2,8 @@
 // LISTENs on kNotifyChannel, and bumps the ChangeNotifier for every notification whose payload
 // is this adapter's schema. When the connection is lost it reconnects every `retry` interval and
 // bumps the notifier after reconnecting (notifications sent meanwhile are lost; subscribers
-// re-read the table, so nothing is missed). Stop() wakes the thread immediately via an eventfd.
+// re-read the table, so nothing is missed). Stop() wakes the thread immediately via an eventfd,
+// also while it is connecting (the connect is non-blocking and polls the eventfd too).
 #pragma once
 
 #include <atomic>

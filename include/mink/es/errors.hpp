@@ -7,6 +7,7 @@
 //   EventTooLargeError          kEventTooLarge
 //   UpcastError                 kUpcastFailed / kSchemaVersionGap
 //   DomainError                 kDomain                a business rule refused an operation
+//   OutcomeUnknownError         kOutcomeUnknown        an append was sent, its reply was lost
 #pragma once
 
 #include <cstddef>
@@ -140,6 +141,29 @@ class MINK_API UpcastError : public Error {
  private:
   std::string event_type_;
   int from_version_;
+};
+
+// An append reached the store but the connection broke before its reply arrived, so it may
+// have committed or not. Never retry it blindly with AnyVersion (that can duplicate events).
+// Resolve it by re-reading the stream (Load / GetStreamInfo) or by retrying with the same
+// exact expected version: if the first attempt committed, the retry fails with a
+// ConcurrencyError instead of writing twice. Cause() is the store's own exception.
+class MINK_API OutcomeUnknownError : public Error {
+ public:
+  OutcomeUnknownError(std::string stream_id, int64_t expected, const std::string& what,
+                      std::exception_ptr cause = nullptr)
+      : Error(errc::kOutcomeUnknown,
+              "append to \"" + stream_id + "\" (expected version " + std::to_string(expected) +
+                  "): outcome unknown, the connection broke after the append was sent: " + what,
+              std::move(cause)),
+        stream_id_(std::move(stream_id)),
+        expected_(expected) {}
+  const std::string& StreamID() const noexcept { return stream_id_; }
+  int64_t ExpectedVersion() const noexcept { return expected_; }
+
+ private:
+  std::string stream_id_;
+  int64_t expected_;
 };
 
 // A business rule refused an operation (thrown by aggregates and handlers).

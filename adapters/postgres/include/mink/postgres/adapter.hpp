@@ -23,10 +23,14 @@
 // Errors: an invalid schema name -> Error(kInvalidSchemaName) and a malformed URL ->
 // Error(kInvalidArgument), both from the constructor before any connection or SQL; a lost or
 // unreachable server -> Error(kConnectionFailed) (the pool discards the connection and
-// reconnects on the next call); other SQL failures -> Error(kStorageFailed); event data that is
+// reconnects on the next call), except a lost reply to a sent append -> OutcomeUnknownError
+// (kOutcomeUnknown: it may have committed); the Context's deadline or cancellation, also while
+// a statement runs (a cancel request is sent) -> kDeadlineExceeded / kCancelled, nothing
+// written; other SQL failures -> Error(kStorageFailed); event data that is
 // not JSON, or a stored row whose metadata does not decode -> SerializationError; an applied
 // migration edited since -> MigrationChecksumError (Initialize); a closed adapter ->
-// Error(kAdapterClosed). Errors translated from libpqxx keep its exception as Cause().
+// Error(kAdapterClosed). Errors translated from libpqxx keep its exception as Cause(); no
+// message carries a password or event data.
 //
 // Thread safety: every method may be called from any thread. Connections come from a bounded,
 // private pool (Options::max_connections). A TransactionHook runs on the append's connection
