@@ -85,17 +85,28 @@ void PrepareEventStatements(pqxx::connection& c, const std::string& s) {
                              "LIMIT $2) SELECT " +
                              cols + " FROM w WHERE " + SafePrefix("w") +
                              " ORDER BY global_position");
+  // A category reads a range of positions, not a window of rows: (cursor, hi] where hi is
+  // just below the range's first unsafe row, or the range's end (the range starts at the first
+  // position after the cursor, so a long run of rolled-back positions cannot stall it). Every
+  // visible row at or below hi is safe (safe rows are a prefix), so the match scan needs no per-row
+  // safety test and stops at the first unsafe row however long the unsafe tail; both scans are
+  // primary-key ranges. The first column is the highest visible position at or below hi (where the
+  // cursor may go when the matches do not fill the batch), never hi itself: a position not yet
+  // visible below hi must not be passed.
   c.prepare("mink_category",
-            "WITH w AS (SELECT global_position, tx_id, stream_id FROM " + s +
-                ".events WHERE global_position > $1 ORDER BY global_position LIMIT $3), "
-                "safe AS (SELECT * FROM w WHERE " +
-                SafePrefix("w") +
-                "), "
-                "hit AS (SELECT global_position FROM safe WHERE stream_id LIKE $2 "
-                "ORDER BY global_position LIMIT $4) "
-                "SELECT (SELECT MAX(global_position) FROM safe), " +
-                cols + " FROM (SELECT 1) one LEFT JOIN (SELECT e.* FROM " + s +
-                ".events e JOIN hit USING (global_position)) ev ON true ORDER BY global_position");
+            "WITH f AS (SELECT MIN(global_position) + $3 AS cap FROM " + s +
+                ".events WHERE global_position > $1), "
+                "b AS (SELECT COALESCE((SELECT MIN(global_position) FROM " +
+                s +
+                ".events, f WHERE global_position > $1 AND global_position < f.cap AND tx_id >= "
+                "pg_snapshot_xmin(pg_current_snapshot())) - 1, (SELECT cap - 1 FROM f)) AS hi), "
+                "hit AS (SELECT e.* FROM " +
+                s +
+                ".events e, b WHERE e.global_position > $1 AND e.global_position <= b.hi AND "
+                "e.stream_id LIKE $2 ORDER BY e.global_position LIMIT $4) "
+                "SELECT (SELECT MAX(global_position) FROM " +
+                s + ".events, b WHERE global_position > $1 AND global_position <= b.hi), " + cols +
+                " FROM (SELECT 1) one LEFT JOIN hit ON true ORDER BY global_position");
 }
 
 DecodedRows ToStoredUntilBad(const pqxx::result& r, int first_column) {

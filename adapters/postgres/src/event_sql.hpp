@@ -9,8 +9,8 @@
 //   mink_last     ()                                        -> the safe watermark (gap-safe)
 //   mink_last_written ()                                    -> highest position (not gap-safe)
 //   mink_from     (after position, window)                  -> gap-safe event rows
-//   mink_category (after position, LIKE pattern, window, limit)
-//                 -> the scanned window's highest safe position, then matching event rows
+//   mink_category (after position, LIKE pattern, range of positions, limit)
+//                 -> the scanned range's highest safe position, then matching event rows
 // A row is gap-safe when tx_id < pg_snapshot_xmin(pg_current_snapshot()); the feed reads a
 // window of positions and keeps its rows before the first unsafe one (docs/adapters/postgres.md,
 // "Gap strategy").

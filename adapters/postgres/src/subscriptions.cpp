@@ -45,11 +45,12 @@ detail::PullSubscription::Batch Core::LoadCategory(const Context& ctx, const std
                                                    uint64_t cursor, std::size_t limit) {
   return Run(ctx, "load category", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
     pqxx::nontransaction n(*lease);
-    // One window of limit * 8 positions, at most limit + 1 matches (the extra one says whether
-    // the matches, not the window, ended the batch).
+    // A range of limit * 1024 positions (a sparse category is read in few round trips), at
+    // most limit + 1 matches (the extra one says whether the matches, not the range, ended
+    // the batch).
     auto r =
         n.exec_prepared("mink_category", static_cast<int64_t>(cursor), EscapeLike(category) + "-%",
-                        static_cast<int64_t>(limit * 8), static_cast<int64_t>(limit + 1));
+                        static_cast<int64_t>(limit * 1024), static_cast<int64_t>(limit + 1));
     detail::PullSubscription::Batch batch{{}, cursor};
     if (r.empty() || r[0][0].is_null()) return batch;  // nothing safe after the cursor
     // Row layout of mink_category: the scanned maximum, then the event columns.
