@@ -10,12 +10,14 @@
 
 #include "mink/error.hpp"
 #include "mink/es/version.hpp"
+#include "support/drain.hpp"
 #include "support/error_code.hpp"
 
 namespace mink::conformance {
 namespace {
 
 using mink::testing::CodeOf;
+using mink::testing::Drain;
 
 using namespace std::chrono_literals;
 
@@ -309,17 +311,6 @@ TEST_P(EventStoreConformance, LoadFromPositionIsExclusiveAndLimited) {
 }
 
 // ---- subscriptions ----
-
-std::vector<StoredEvent> Drain(Subscription& sub, size_t count, std::chrono::seconds timeout) {
-  std::vector<StoredEvent> got;
-  Context ctx = Context{}.WithTimeout(timeout);
-  while (got.size() < count) {
-    auto e = sub.Next(ctx);
-    if (!e) break;
-    got.push_back(std::move(*e));
-  }
-  return got;
-}
 
 TEST_P(EventStoreConformance, SubscribeAllDeliversHistoryThenLiveEventsInOrder) {
   auto* subs = subscriptions();

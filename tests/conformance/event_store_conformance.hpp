@@ -19,7 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_events.hpp"
 #include "mink/es/adapter.hpp"
+#include "mink/es/event_store.hpp"
 
 namespace mink::conformance {
 
@@ -43,6 +45,24 @@ class EventStoreConformance : public ::testing::TestWithParam<AdapterFactory> {
   SubscriptionAdapter* subscriptions() { return AdapterCapability<SubscriptionAdapter>(*adapter_); }
 
   std::shared_ptr<EventStoreAdapter> adapter_;
+};
+
+// The EventStore pipeline (event_store_pipeline_conformance.cpp) over the same adapters: a
+// store with OrderCreated and ItemAdded registered.
+class EventStorePipelineConformance : public EventStoreConformance {
+ protected:
+  void SetUp() override {
+    EventStoreConformance::SetUp();
+    store = std::make_unique<EventStore>(adapter_);
+    store->RegisterEvents<testing::OrderCreated, testing::ItemAdded>();
+  }
+  void TearDown() override {
+    store.reset();
+    EventStoreConformance::TearDown();
+  }
+
+  std::unique_ptr<EventStore> store;
+  Context ctx;
 };
 
 }  // namespace mink::conformance

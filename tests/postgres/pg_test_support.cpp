@@ -94,4 +94,27 @@ int TerminateBackends(const std::string& application_name) {
   return r[0][0].as<int>();
 }
 
+void HeldAppend::Start(Adapter& adapter, std::string stream, bool fail) {
+  thread = std::thread([this, &adapter, stream, fail, wait = release.get_future().share()] {
+    try {
+      adapter.AppendWithHook(Context{}, stream, {EventRecord{"Tested", R"({"n":1})", {}}}, NoStream,
+                             [&](mink::Transaction&, const std::vector<StoredEvent>& stored) {
+                               position = stored.front().global_position;
+                               staged.count_down();
+                               wait.wait();
+                               if (fail) throw std::runtime_error("rolled back on purpose");
+                             });
+    } catch (...) {
+      error = std::current_exception();
+      staged.count_down();
+    }
+  });
+  staged.wait();
+}
+
+void HeldAppend::Finish() {
+  release.set_value();
+  thread.join();
+}
+
 }  // namespace mink::postgres::testing

@@ -6,8 +6,12 @@
 // MINK_REQUIRE_POSTGRES=1 and skips them otherwise.
 #pragma once
 
+#include <exception>
+#include <future>
+#include <latch>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mink/postgres/adapter.hpp"
@@ -30,5 +34,18 @@ std::vector<std::string> AdminQuery(const std::string& sql);
 
 // Terminates every backend whose application_name is `application_name`; returns how many.
 int TerminateBackends(const std::string& application_name);
+
+// Runs an AppendWithHook of one event whose transaction stays open (position allocated, not
+// committed) until Finish(); the hook then returns, or throws when `fail` is true.
+struct HeldAppend {
+  std::latch staged{1};
+  std::promise<void> release;
+  uint64_t position = 0;
+  std::thread thread;
+  std::exception_ptr error;
+
+  void Start(Adapter& adapter, std::string stream, bool fail);
+  void Finish();
+};
 
 }  // namespace mink::postgres::testing

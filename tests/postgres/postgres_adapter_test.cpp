@@ -29,6 +29,7 @@ using mink::testing::CodeOf;
 
 using namespace std::chrono_literals;
 using testing::AdminQuery;
+using testing::HeldAppend;
 using testing::MakeAdapter;
 
 const Context kCtx;
@@ -42,38 +43,6 @@ std::vector<EventRecord> Records(int count, int start = 1) {
 }
 
 // ---- (a) and (b): the gap-safe global feed ----
-
-// Runs an AppendWithHook whose transaction stays open (positions allocated, not committed)
-// until `release` is fulfilled; the hook then returns, or throws when `fail` is true.
-struct HeldAppend {
-  std::latch staged{1};
-  std::promise<void> release;
-  uint64_t position = 0;
-  std::thread thread;
-  std::exception_ptr error;
-
-  void Start(Adapter& adapter, std::string stream, bool fail) {
-    thread = std::thread([this, &adapter, stream, fail, wait = release.get_future().share()] {
-      try {
-        adapter.AppendWithHook(kCtx, stream, Records(1), NoStream,
-                               [&](mink::Transaction&, const std::vector<StoredEvent>& stored) {
-                                 position = stored.front().global_position;
-                                 staged.count_down();
-                                 wait.wait();
-                                 if (fail) throw std::runtime_error("rolled back on purpose");
-                               });
-      } catch (...) {
-        error = std::current_exception();
-        staged.count_down();
-      }
-    });
-    staged.wait();
-  }
-  void Finish() {
-    release.set_value();
-    thread.join();
-  }
-};
 
 TEST(PostgresGapTest, AHigherPositionWaitsForALowerOneThatCommitsLate) {
   auto adapter = MakeAdapter();
@@ -295,7 +264,7 @@ TEST(PostgresBadInputTest, EventDataThatIsNotJsonIsASerializationErrorAndWritesN
   EXPECT_EQ(nlohmann::json::parse(loaded[0].data), nlohmann::json::parse(tricky[0].data));
 }
 
-TEST(PostgresBadInputTest, ARowWhoseMetadataDoesNotDecodeIsASerializationError) {
+TEST(PostgresBadInputTest, ARowWhoseMetadataDoesNotDecodeIsATypedBadStoredEvent) {
   auto adapter = MakeAdapter();
   adapter->Append(kCtx, "Rot-1", Records(2), NoStream);
   AdminQuery("UPDATE \"" + adapter->Schema() +
@@ -304,11 +273,12 @@ TEST(PostgresBadInputTest, ARowWhoseMetadataDoesNotDecodeIsASerializationError) 
   try {
     adapter->Load(kCtx, "Rot-1", 0);
     FAIL() << "decoded a corrupt row";
-  } catch (const SerializationError& e) {
-    EXPECT_EQ(e.Operation(), "deserialize");
-    EXPECT_NE(std::string(e.what()).find("Rot-1"), std::string::npos);
+  } catch (const BadStoredEventError& e) {
+    EXPECT_EQ(e.StreamID(), "Rot-1");
+    EXPECT_EQ(e.Version(), 2);
+    EXPECT_TRUE(e.Is(errc::kSerializationFailed));  // the cause: metadata that does not decode
+    EXPECT_EQ(std::string(e.what()).find("[1, 2]"), std::string::npos);  // no stored data
   }
-  EXPECT_THROW(adapter->LoadFromPosition(kCtx, 0, 10), SerializationError);
   // Healthy streams are unaffected.
   adapter->Append(kCtx, "Fine-1", Records(1), NoStream);
   EXPECT_EQ(adapter->Load(kCtx, "Fine-1", 0).size(), 1u);

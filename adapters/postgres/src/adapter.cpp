@@ -37,6 +37,9 @@ StreamInfo Adapter::GetStreamInfo(const Context& ctx, const std::string& stream_
 }
 
 uint64_t Adapter::GetLastPosition(const Context& ctx) { return core_->GetLastPosition(ctx); }
+uint64_t Adapter::GetLastWrittenPosition(const Context& ctx) {
+  return core_->GetLastWrittenPosition(ctx);
+}
 
 std::vector<StoredEvent> Adapter::LoadFromPosition(const Context& ctx, uint64_t from_position,
                                                    std::size_t limit) {

@@ -229,13 +229,20 @@ void Core::NotifyAfterCommit() noexcept {
   wake_->Poke();
 }
 
-std::vector<StoredEvent> Core::Load(const Context& ctx, const std::string& stream_id,
-                                    int64_t from_version, std::size_t limit) {
+DecodedRows Core::LoadRows(const Context& ctx, const std::string& stream_id, int64_t from_version,
+                           std::size_t limit) {
   return Run(ctx, "load \"" + stream_id + "\"", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
     pqxx::nontransaction n(*lease);
-    return ToStoredAll(n.exec_prepared("mink_load", stream_id, std::max<int64_t>(from_version, 0),
-                                       static_cast<int64_t>(limit)));
+    return ToStoredUntilBad(n.exec_prepared(
+        "mink_load", stream_id, std::max<int64_t>(from_version, 0), static_cast<int64_t>(limit)));
   });
+}
+
+std::vector<StoredEvent> Core::Load(const Context& ctx, const std::string& stream_id,
+                                    int64_t from_version, std::size_t limit) {
+  DecodedRows rows = LoadRows(ctx, stream_id, from_version, limit);
+  if (rows.bad) throw *rows.bad;  // a partial stream would rebuild the wrong state
+  return std::move(rows.events);
 }
 
 StreamInfo Core::GetStreamInfo(const Context& ctx, const std::string& stream_id) {
@@ -259,14 +266,27 @@ uint64_t Core::GetLastPosition(const Context& ctx) {
   });
 }
 
-std::vector<StoredEvent> Core::LoadFromPosition(const Context& ctx, uint64_t from,
-                                                std::size_t limit) {
+uint64_t Core::GetLastWrittenPosition(const Context& ctx) {
+  return Run(ctx, "last written position", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
+    pqxx::nontransaction n(*lease);
+    return n.exec_prepared("mink_last_written")[0][0].as<uint64_t>();
+  });
+}
+
+DecodedRows Core::LoadFromPositionRows(const Context& ctx, uint64_t from, std::size_t limit) {
   if (limit == 0) limit = kDefaultLoadLimit;
   return Run(ctx, "load from position", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
     pqxx::nontransaction n(*lease);
-    return ToStoredAll(
+    return ToStoredUntilBad(
         n.exec_prepared("mink_from", static_cast<int64_t>(from), static_cast<int64_t>(limit)));
   });
+}
+
+std::vector<StoredEvent> Core::LoadFromPosition(const Context& ctx, uint64_t from,
+                                                std::size_t limit) {
+  DecodedRows rows = LoadFromPositionRows(ctx, from, limit);
+  if (rows.bad && rows.events.empty()) throw *rows.bad;
+  return std::move(rows.events);
 }
 
 }  // namespace mink::postgres::internal

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "connection_pool.hpp"
+#include "event_sql.hpp"
 #include "listener.hpp"
 #include "mink/detail/pull_subscription.hpp"
 #include "mink/postgres/adapter.hpp"
@@ -42,10 +43,19 @@ class Core : public std::enable_shared_from_this<Core> {
   AppendResult Append(const Context& ctx, const std::string& stream_id,
                       std::vector<EventRecord> records, int64_t expected_version,
                       const TransactionHook* hook);
+  // Events of a stream after `from_version`, at most `limit`: the rows before the first one
+  // that cannot be decoded, and that row's error (Load throws it instead).
+  DecodedRows LoadRows(const Context& ctx, const std::string& stream_id, int64_t from_version,
+                       std::size_t limit);
   std::vector<StoredEvent> Load(const Context& ctx, const std::string& stream_id,
                                 int64_t from_version, std::size_t limit);
   StreamInfo GetStreamInfo(const Context& ctx, const std::string& stream_id);
+  // The safe watermark (mink_last) / the highest position written (mink_last_written).
   uint64_t GetLastPosition(const Context& ctx);
+  uint64_t GetLastWrittenPosition(const Context& ctx);
+  // The gap-safe feed after `from`: a window of `limit` positions, cut like LoadRows.
+  DecodedRows LoadFromPositionRows(const Context& ctx, uint64_t from, std::size_t limit);
+  // LoadFromPositionRows' events; its error only when no event precedes the bad row.
   std::vector<StoredEvent> LoadFromPosition(const Context& ctx, uint64_t from, std::size_t limit);
 
   // subscriptions.cpp: events of `category` after `cursor`; the cursor advances over the

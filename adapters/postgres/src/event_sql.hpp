@@ -7,17 +7,21 @@
 //                 one row per event when `rows`, else one row with the first position
 //   mink_load     (stream, after version, limit)            -> event rows of one stream
 //   mink_info     (stream)                                  -> category, version, created, updated
-//   mink_last     ()                                        -> highest position (not gap-safe)
-//   mink_from     (after position, limit)                   -> gap-safe event rows
-//   mink_category (after position, LIKE pattern, scan limit, limit)
-//                 -> the scanned window's highest position, then matching event rows
-// The gap-safe predicate is tx_id < pg_snapshot_xmin(pg_current_snapshot()); see
-// docs/adapters/postgres.md, "Gap strategy".
+//   mink_last     ()                                        -> the safe watermark (gap-safe)
+//   mink_last_written ()                                    -> highest position (not gap-safe)
+//   mink_from     (after position, window)                  -> gap-safe event rows
+//   mink_category (after position, LIKE pattern, range of positions, limit)
+//                 -> the scanned range's highest safe position, then matching event rows
+// A row is gap-safe when tx_id < pg_snapshot_xmin(pg_current_snapshot()); the feed reads a
+// window of positions and keeps its rows before the first unsafe one (docs/adapters/postgres.md,
+// "Gap strategy").
 //
-// ToStored decodes one event row (a stored metadata value that is not a JSON object is a
-// SerializationError naming the stream and position).
+// ToStoredUntilBad decodes event rows up to the first that cannot become a StoredEvent
+// (metadata that is not a JSON object, a timestamp that is infinite or out of Timestamp's
+// range): the rows before it, and that row as a BadStoredEventError. ToStoredAll throws it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,13 +30,20 @@
 #include <pqxx/result>
 #include <pqxx/row>
 
+#include "mink/es/errors.hpp"
 #include "mink/es/stored_event.hpp"
 
 namespace mink::postgres::internal {
 
 void PrepareEventStatements(pqxx::connection& conn, const std::string& quoted_schema);
 
-StoredEvent ToStored(const pqxx::row& row);
+struct DecodedRows {
+  std::vector<StoredEvent> events;
+  std::optional<BadStoredEventError> bad;  // the row after `events` the decoding stopped at
+};
+// `first_column`: where the event columns start (rows whose first event column is NULL are
+// skipped).
+DecodedRows ToStoredUntilBad(const pqxx::result& result, int first_column = 0);
 std::vector<StoredEvent> ToStoredAll(const pqxx::result& result);
 
 // `text` with LIKE's wildcards (% and _) and escape character escaped.

@@ -46,22 +46,30 @@ detail::PullSubscription::Batch Core::LoadCategory(const Context& ctx, const std
                                                    uint64_t cursor, std::size_t limit) {
   return Run(ctx, "load category", Retry::kOnce, [&](ConnectionPool::Lease& lease) {
     pqxx::nontransaction n(*lease);
+    // A range of limit * 1024 positions (a sparse category is read in few round trips), at
+    // most limit + 1 matches (the extra one says whether the matches, not the range, ended
+    // the batch).
     auto r =
         n.exec_prepared("mink_category", static_cast<int64_t>(cursor), EscapeLike(category) + "-%",
-                        static_cast<int64_t>(limit * 8), static_cast<int64_t>(limit + 1));
+                        static_cast<int64_t>(limit * 1024), static_cast<int64_t>(limit + 1));
     detail::PullSubscription::Batch batch{{}, cursor};
     if (r.empty() || r[0][0].is_null()) return batch;  // nothing safe after the cursor
-    const uint64_t scanned = r[0][0].as<uint64_t>();
-    for (const auto& row : r) {
-      if (row[1].is_null()) break;  // no match in the window
-      if (batch.events.size() == limit) {
-        batch.next_cursor = batch.events.back().global_position;
-        return batch;
-      }
-      // Row layout of mink_category: the scanned maximum, then the event columns.
-      batch.events.push_back(ToStored(row.slice(1, row.size())));
+    // Row layout of mink_category: the scanned maximum, then the event columns.
+    DecodedRows rows = ToStoredUntilBad(r, 1);
+    if (rows.bad) {
+      batch.events = std::move(rows.events);
+      batch.next_cursor = rows.bad->Position() - 1;
+      batch.skip_cursor = rows.bad->Position();
+      batch.bad = std::move(rows.bad);
+      return batch;
     }
-    batch.next_cursor = scanned;
+    if (rows.events.size() > limit) {
+      rows.events.resize(limit);
+      batch.next_cursor = rows.events.back().global_position;
+    } else {
+      batch.next_cursor = r[0][0].as<uint64_t>();
+    }
+    batch.events = std::move(rows.events);
     return batch;
   });
 }
@@ -71,12 +79,22 @@ detail::PullSubscription::Batch Core::LoadCategory(const Context& ctx, const std
 namespace mink::postgres {
 namespace {
 
-// A batch of `events` read after `cursor`; the next cursor is `key` of the last event, or
-// `cursor` when there was none.
+uint64_t PositionOf(const StoredEvent& e) { return e.global_position; }
+uint64_t PositionOf(const BadStoredEventError& e) { return e.Position(); }
+int64_t VersionOf(const StoredEvent& e) { return e.version; }
+int64_t VersionOf(const BadStoredEventError& e) { return e.Version(); }
+
+// A batch of `rows` read after `cursor`; `key` is an event's cursor (its position or version).
+// The next cursor is the last event's key, or the one just before a bad row.
 template <class Key>
-detail::PullSubscription::Batch After(uint64_t cursor, std::vector<StoredEvent> events, Key key) {
-  detail::PullSubscription::Batch batch{std::move(events), cursor};
+detail::PullSubscription::Batch After(uint64_t cursor, internal::DecodedRows rows, Key key) {
+  detail::PullSubscription::Batch batch{std::move(rows.events), cursor};
   if (!batch.events.empty()) batch.next_cursor = key(batch.events.back());
+  if (rows.bad) {
+    batch.skip_cursor = key(*rows.bad);
+    batch.next_cursor = batch.skip_cursor - 1;
+    batch.bad = std::move(rows.bad);
+  }
   return batch;
 }
 
@@ -85,8 +103,8 @@ detail::PullSubscription::Batch After(uint64_t cursor, std::vector<StoredEvent> 
 std::unique_ptr<Subscription> Adapter::SubscribeAll(const Context& ctx, uint64_t from_position,
                                                     const SubscriptionOptions& options) {
   auto fetch = [core = core_](const Context& c, uint64_t cursor, std::size_t limit) {
-    return After(cursor, core->LoadFromPosition(c, cursor, limit),
-                 [](const StoredEvent& e) { return e.global_position; });
+    return After(cursor, core->LoadFromPositionRows(c, cursor, limit),
+                 [](const auto& e) { return static_cast<uint64_t>(PositionOf(e)); });
   };
   return core_->Subscribe(ctx, from_position, std::move(fetch), options);
 }
@@ -96,8 +114,8 @@ std::unique_ptr<Subscription> Adapter::SubscribeStream(const Context& ctx,
                                                        int64_t from_version,
                                                        const SubscriptionOptions& options) {
   auto fetch = [core = core_, stream_id](const Context& c, uint64_t cursor, std::size_t limit) {
-    return After(cursor, core->Load(c, stream_id, static_cast<int64_t>(cursor), limit),
-                 [](const StoredEvent& e) { return static_cast<uint64_t>(e.version); });
+    return After(cursor, core->LoadRows(c, stream_id, static_cast<int64_t>(cursor), limit),
+                 [](const auto& e) { return static_cast<uint64_t>(VersionOf(e)); });
   };
   return core_->Subscribe(ctx, static_cast<uint64_t>(std::max<int64_t>(from_version, 0)),
                           std::move(fetch), options);

@@ -5,7 +5,10 @@
 // with an adapter-supplied function, hands events out one by one, and when caught up waits for
 // the notifier, its poll interval, Close() or the caller's context — whichever comes first.
 // The cursor only moves past events the fetch function returned, so nothing is skipped or
-// delivered twice.
+// delivered twice. A fetch that only moved the cursor (a window with no matching event) is
+// followed by the next fetch at once, not after a poll interval. A fetch that met an
+// undecodable row returns the events before it plus the row's BadStoredEventError; once those
+// events are handed out, options.bad_event decides (es/subscription.hpp).
 #pragma once
 
 #include <atomic>
@@ -15,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <utility>
 #include <vector>
@@ -56,6 +60,9 @@ class PullSubscription final : public Subscription {
   struct Batch {
     std::vector<StoredEvent> events;
     uint64_t next_cursor = 0;  // where the next fetch starts (may pass filtered-out events)
+    // The undecodable row the fetch stopped at (after `events`), and the cursor just past it.
+    std::optional<BadStoredEventError> bad;
+    uint64_t skip_cursor = 0;
   };
   // fetch(cursor, limit): events after `cursor`, at most `limit`.
   using Fetch = std::function<Batch(const Context& ctx, uint64_t cursor, std::size_t limit)>;
@@ -81,6 +88,10 @@ class PullSubscription final : public Subscription {
         buffer_.pop_front();
         return e;
       }
+      if (bad_) {
+        if (!PassBadEvent()) return std::nullopt;
+        continue;
+      }
       const uint64_t seen = notifier_->Generation();
       if (Refill(ctx)) continue;
       // Caught up: sleep until something may have changed.
@@ -97,14 +108,29 @@ class PullSubscription final : public Subscription {
   }
   bool Closed() const override { return closed_.stop_requested(); }
 
+  std::exception_ptr Err() const override {
+    std::lock_guard lock(err_mutex_);
+    return err_;
+  }
+
  private:
-  // Returns true when new events were buffered.
+  // Returns true when the fetch made progress (events or a bad row to hand on, or a cursor
+  // that moved past filtered-out events): the caller then fetches again without waiting.
   bool Refill(const Context& ctx) {
     try {
       Batch batch = fetch_(ctx, cursor_, options_.buffer_size);
+      const uint64_t before = cursor_;
       cursor_ = batch.next_cursor;
       for (auto& e : batch.events) buffer_.push_back(std::move(e));
-      return !batch.events.empty();
+      if (batch.bad) {
+        bad_ = std::move(batch.bad);
+        skip_cursor_ = batch.skip_cursor;
+      }
+      return !buffer_.empty() || bad_ || cursor_ != before;
+    } catch (const BadStoredEventError& e) {
+      // A fetch that cannot say where the row ends cannot skip it.
+      Stop(std::current_exception(), e);
+      return false;
     } catch (const Error& e) {
       // Transient failure (e.g. a lost connection): report and retry at the next wake-up.
       if (e.code() == errc::kAdapterClosed) Close();
@@ -113,12 +139,57 @@ class PullSubscription final : public Subscription {
     }
   }
 
+  // Applies options_.bad_event to bad_; false when the subscription stopped.
+  bool PassBadEvent() {
+    BadStoredEventError bad = std::move(*bad_);
+    bad_.reset();
+    auto policy = options_.bad_event;
+    if (policy == BadEventPolicy::kDeadLetter && !options_.dead_letter) {
+      policy = BadEventPolicy::kStop;
+    }
+    switch (policy) {
+      case BadEventPolicy::kStop:
+        Stop(std::make_exception_ptr(bad), bad);
+        return false;
+      case BadEventPolicy::kSkip:
+        if (options_.on_error) options_.on_error(bad);
+        break;
+      case BadEventPolicy::kDeadLetter:
+        try {
+          options_.dead_letter(bad);
+        } catch (const Error& e) {
+          Stop(std::current_exception(), e);
+          return false;
+        } catch (...) {
+          const Error wrapped(errc::kUnknown, "dead_letter threw", std::current_exception());
+          Stop(std::make_exception_ptr(wrapped), wrapped);
+          return false;
+        }
+        break;
+    }
+    cursor_ = skip_cursor_;
+    return true;
+  }
+
+  void Stop(std::exception_ptr error, const Error& e) {
+    {
+      std::lock_guard lock(err_mutex_);
+      err_ = std::move(error);
+    }
+    Close();
+    if (options_.on_error) options_.on_error(e);
+  }
+
   std::shared_ptr<ChangeNotifier> notifier_;
   uint64_t cursor_;
   Fetch fetch_;
   SubscriptionOptions options_;
   std::deque<StoredEvent> buffer_;
+  std::optional<BadStoredEventError> bad_;
+  uint64_t skip_cursor_ = 0;
   std::stop_source closed_;
+  mutable std::mutex err_mutex_;
+  std::exception_ptr err_;
 };
 
 }  // namespace mink::detail

@@ -8,6 +8,7 @@
 //   UpcastError                 kUpcastFailed / kSchemaVersionGap
 //   DomainError                 kDomain                a business rule refused an operation
 //   OutcomeUnknownError         kOutcomeUnknown        an append was sent, its reply was lost
+//   BadStoredEventError         kBadStoredEvent        a stored row that cannot be decoded
 #pragma once
 
 #include <cstddef>
@@ -39,6 +40,7 @@ inline constexpr ErrorCode kSubscriptionNotSupported{ErrorArea::kEventStore, 14,
 inline constexpr ErrorCode kAggregateTypeNotRegistered{ErrorArea::kEventStore, 15,
                                                        "AggregateTypeNotRegistered"};
 inline constexpr ErrorCode kDomain{ErrorArea::kEventStore, 16, "Domain"};
+inline constexpr ErrorCode kBadStoredEvent{ErrorArea::kEventStore, 17, "BadStoredEvent"};
 }  // namespace errc
 
 // The expected version of a stream did not match its actual version.
@@ -170,6 +172,37 @@ class MINK_API OutcomeUnknownError : public Error {
 class MINK_API DomainError : public Error {
  public:
   explicit DomainError(const std::string& message) : Error(errc::kDomain, message) {}
+};
+
+// A stored event that cannot be read back (for example metadata that is not a JSON object, or
+// a timestamp outside what Timestamp can hold): a permanent property of that one row, not a
+// transient failure. It says where the row is, so a reader can pass it: a global feed resumes
+// after Position(), a stream reader after Version(). Cause() is the decoding failure (a
+// SerializationError for bad metadata, so Is(kSerializationFailed) holds for it).
+class MINK_API BadStoredEventError : public Error {
+ public:
+  BadStoredEventError(uint64_t position, std::string stream_id, int64_t version,
+                      std::string event_type, const std::string& reason,
+                      std::exception_ptr cause = nullptr)
+      : Error(errc::kBadStoredEvent,
+              "stored event at position " + std::to_string(position) + " (version " +
+                  std::to_string(version) + " of stream \"" + stream_id +
+                  "\") cannot be read: " + reason,
+              std::move(cause)),
+        position_(position),
+        stream_id_(std::move(stream_id)),
+        version_(version),
+        event_type_(std::move(event_type)) {}
+  uint64_t Position() const noexcept { return position_; }
+  const std::string& StreamID() const noexcept { return stream_id_; }
+  int64_t Version() const noexcept { return version_; }
+  const std::string& EventType() const noexcept { return event_type_; }
+
+ private:
+  uint64_t position_;
+  std::string stream_id_;
+  int64_t version_;
+  std::string event_type_;
 };
 
 }  // namespace mink

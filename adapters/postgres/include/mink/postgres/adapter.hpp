@@ -122,7 +122,12 @@ class Adapter final : public EventStoreAdapter,
   std::vector<StoredEvent> Load(const Context& ctx, const std::string& stream_id,
                                 int64_t from_version) override;
   StreamInfo GetStreamInfo(const Context& ctx, const std::string& stream_id) override;
+  // The safe watermark: the highest position P such that every event at or below P is
+  // committed and visible, or rolled back. Subscribing from it ("from now") skips nothing.
   uint64_t GetLastPosition(const Context& ctx) override;
+  // The highest position written by a committed append (MAX(global_position)). A transaction
+  // still open may yet commit below it, so it is not a safe place to start a feed from.
+  uint64_t GetLastWrittenPosition(const Context& ctx);
 
   std::vector<StoredEvent> LoadFromPosition(const Context& ctx, uint64_t from_position,
                                             std::size_t limit) override;
