@@ -367,7 +367,10 @@ TEST(PostgresRecoveryTest, ConnectionLossMidAppendIsTypedWritesNothingAndThePool
     try {
       adapter->Append(kCtx, "After-" + std::to_string(i), Records(1), NoStream);
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), errc::kConnectionFailed);
+      // A connection whose death the idle check has not seen yet fails the append after it was
+      // sent, which the adapter must report as an unknown outcome (docs/adapters/postgres.md).
+      EXPECT_TRUE(e.code() == errc::kConnectionFailed || e.code() == errc::kOutcomeUnknown)
+          << e.what();
       ++failed;
     }
   }

@@ -245,25 +245,6 @@ TEST(PostgresContextTest, CancellingTheContextEndsAWaitForAPooledConnection) {
   holder.get();
 }
 
-// Not a check: the per-call cost of a Context with a deadline and cancellation (a timer entry
-// and a stop_callback, no round trip). Run with --gtest_also_run_disabled_tests.
-TEST(PostgresContextTest, DISABLED_MeasureTheCostOfADeadline) {
-  auto adapter = MakeAdapter();
-  adapter->Append(kCtx, "Cost-1", OneEvent(), NoStream);
-  auto [cancellable, cancel] = Context{}.WithCancel();
-  const Context timed = cancellable.WithTimeout(1h);
-  for (int round = 0; round < 4; ++round) {
-    for (const auto& [name, ctx] :
-         {std::pair{"plain", kCtx}, std::pair{"deadline+cancel", timed}}) {
-      const auto start = Clock::now();
-      constexpr int kCalls = 3000;
-      for (int i = 0; i < kCalls; ++i) adapter->GetStreamInfo(ctx, "Cost-1");
-      const auto us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-      std::printf("%-16s %.1f us/call\n", name, us / kCalls);
-    }
-  }
-}
-
 // ---- item 8: a lost reply is an unknown outcome ----
 
 TEST(PostgresOutcomeTest, AnAppendWhoseConnectionDiesAfterItWasSentIsOutcomeUnknown) {

@@ -62,7 +62,14 @@ TEST(PostgresWakeSenderTest, EveryPokeIsFollowedByANotify) {
     sender.Poke();
     ASSERT_TRUE(f.AwaitCount(i)) << "poke " << i << " lost its wake-up";
   }
+  // The sender counts a NOTIFY once its statement returned, which may be after the listener
+  // already received it: wait (bounded) for the count to catch up.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (sender.Sent() < 20u && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   EXPECT_EQ(sender.Sent(), 20u);
+  EXPECT_EQ(f.counter.count, 20) << "one NOTIFY per poke when pokes never overlap";
 }
 
 TEST(PostgresWakeSenderTest, PokesWhileANotifyIsInFlightShareTheNextOne) {
