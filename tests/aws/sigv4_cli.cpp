@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/amz_date.hpp"
 #include "mink/aws/signer.hpp"
 
 namespace {
@@ -19,17 +20,6 @@ std::string FromHex(const std::string& hex) {
     out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
   }
   return out;
-}
-
-mink::aws::SystemTime ParseAmzDate(const std::string& s) {
-  std::tm tm{};
-  tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(s.substr(4, 2)) - 1;
-  tm.tm_mday = std::stoi(s.substr(6, 2));
-  tm.tm_hour = std::stoi(s.substr(9, 2));
-  tm.tm_min = std::stoi(s.substr(11, 2));
-  tm.tm_sec = std::stoi(s.substr(13, 2));
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace
@@ -49,7 +39,7 @@ int main() {
     const auto sig = signer.Sign(
         mink::aws::SigningRequest{
             .method = method, .path = path, .query = query, .headers = &headers, .body = body},
-        ParseAmzDate(in.at("amz_date")));
+        mink::testing::ParseAmzDate(in.at("amz_date")).value());
     std::cout << nlohmann::json{{"authorization", sig.authorization},
                                 {"canonical_request", sig.canonical_request}}
                      .dump()

@@ -18,6 +18,7 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 
+#include "aws/amz_date.hpp"
 #include "mink/aws/signer.hpp"
 
 namespace mink::testing {
@@ -26,22 +27,6 @@ struct AwsFault {
   std::string code;  // AWS's error code, e.g. "InvalidSignatureException"
   std::string message;
 };
-
-inline std::optional<aws::SystemTime> ParseAmzDate(const std::string& s) {
-  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
-  std::tm tm{};
-  try {
-    tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
-    tm.tm_mon = std::stoi(s.substr(4, 2)) - 1;
-    tm.tm_mday = std::stoi(s.substr(6, 2));
-    tm.tm_hour = std::stoi(s.substr(9, 2));
-    tm.tm_min = std::stoi(s.substr(11, 2));
-    tm.tm_sec = std::stoi(s.substr(13, 2));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
 
 // Parsed fields of an Authorization header, as the verifier saw them (tests inspect them).
 struct ParsedAuthorization {

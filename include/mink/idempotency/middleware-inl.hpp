@@ -144,12 +144,13 @@ MINK_INLINE CommandResult IdempotencyMiddleware::Run(
   return RunAndRecord(ctx, reservation, /*held=*/true, next);
 }
 
-MINK_INLINE void IdempotencyMiddleware::ReleaseQuietly(const Context& ctx,
+MINK_INLINE bool IdempotencyMiddleware::ReleaseQuietly(const Context& ctx,
                                                        const IdempotencyRecord& reservation) const {
   try {
-    config_->store->Release(ctx.WithoutCancel(), reservation.key, reservation.owner);
+    return config_->store->Release(ctx.WithoutCancel(), reservation.key, reservation.owner);
   } catch (const std::exception&) {
     config_->on_error(IdempotencyError(reservation.key, "release", std::current_exception()));
+    return true;  // reported; not a refusal
   }
 }
 
@@ -175,11 +176,7 @@ IdempotencyMiddleware::RunAndRecord(const Context& ctx, const IdempotencyRecord&
                                       "key over; this run's outcome was not recorded"))));
   };
   auto release = [&] {
-    try {
-      if (!store.Release(bookkeeping, key, reservation.owner)) lost("release");
-    } catch (const std::exception&) {
-      config.on_error(IdempotencyError(key, "release", std::current_exception()));
-    }
+    if (!ReleaseQuietly(bookkeeping, reservation)) lost("release");
   };
   auto record_outcome = [&](IdempotencyRecord record) {
     try {

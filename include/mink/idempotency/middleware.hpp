@@ -84,7 +84,9 @@ class MINK_API IdempotencyMiddleware {
   // whether the store confirmed the reservation (false: its StoreIfAbsent failed ambiguously).
   CommandResult RunAndRecord(const Context& ctx, const IdempotencyRecord& reservation, bool held,
                              detail::FunctionRef<CommandResult()> next) const;
-  void ReleaseQuietly(const Context& ctx, const IdempotencyRecord& reservation) const;
+  // Releases `reservation` on ctx.WithoutCancel(); a store failure goes to on_error. False only
+  // when the store answered that this owner no longer holds the key.
+  bool ReleaseQuietly(const Context& ctx, const IdempotencyRecord& reservation) const;
 
   std::shared_ptr<const IdempotencyConfig> config_;
   std::shared_ptr<const std::set<std::string, std::less<>>> skip_;
