@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <filesystem>
 #include <future>
 #include <latch>
 #include <memory>
@@ -14,6 +16,17 @@
 
 namespace mink::testing {
 namespace {
+
+// The threads of this process, as the kernel lists them: a thread leaves /proc/self/task only
+// after it has fully exited (thread-local destructors included).
+std::size_t ThreadsOfThisProcess() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
 
 TEST(CommandBusConcurrency, CloseWaitsForInFlightDispatches) {
   CommandBus bus;
@@ -226,6 +239,7 @@ TEST(CommandBusAsyncExecutor, CloseDrainsTheQueueAndJoinsEveryWorker) {
 // one of the bus's own dispatches, and a throwing destructor terminates the process. A handler
 // dropping the last reference to its bus, on a worker or on the caller's thread, is now safe.
 TEST(CommandBusAsyncExecutor, DestroyingTheBusFromInsideItsOwnDispatchDoesNotTerminate) {
+  const std::size_t threads_before = ThreadsOfThisProcess();
   auto bus = std::make_unique<CommandBus>();
   std::promise<void> go;
   std::shared_future<void> gate = go.get_future().share();
@@ -240,6 +254,14 @@ TEST(CommandBusAsyncExecutor, DestroyingTheBusFromInsideItsOwnDispatchDoesNotTer
   go.set_value();
   EXPECT_TRUE(f.get().IsSuccess());
   EXPECT_EQ(handled, 1);
+  // The worker detached itself and exits on its own once the dispatch unwinds. Wait for it:
+  // a process that ends while it is still tearing down its thread-locals (OpenSSL's per-thread
+  // random state) reports that state as leaked under LeakSanitizer.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ThreadsOfThisProcess() > threads_before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(ThreadsOfThisProcess(), threads_before) << "the detached worker never exited";
 
   auto sync = std::make_unique<CommandBus>();
   sync->Use([](const Context& ctx, const AnyCommand& cmd, Next next) {
