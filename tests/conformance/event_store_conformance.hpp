@@ -65,4 +65,7 @@ class EventStorePipelineConformance : public EventStoreConformance {
   Context ctx;
 };
 
+// The GDPR export (export_conformance.cpp) over the same adapters and store.
+class ExportConformance : public EventStorePipelineConformance {};
+
 }  // namespace mink::conformance

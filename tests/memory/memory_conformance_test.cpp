@@ -11,4 +11,6 @@ const AdapterFactory kMemory{"memory", [] { return std::make_shared<memory::Adap
 INSTANTIATE_TEST_SUITE_P(Memory, EventStoreConformance, ::testing::Values(kMemory));
 INSTANTIATE_TEST_SUITE_P(Memory, EventStorePipelineConformance, ::testing::Values(kMemory));
 
+INSTANTIATE_TEST_SUITE_P(Memory, ExportConformance, ::testing::Values(kMemory));
+
 }  // namespace mink::conformance

@@ -12,4 +12,6 @@ const AdapterFactory kPostgres{"postgres", [] { return postgres::testing::MakeAd
 INSTANTIATE_TEST_SUITE_P(Postgres, EventStoreConformance, ::testing::Values(kPostgres));
 INSTANTIATE_TEST_SUITE_P(Postgres, EventStorePipelineConformance, ::testing::Values(kPostgres));
 
+INSTANTIATE_TEST_SUITE_P(Postgres, ExportConformance, ::testing::Values(kPostgres));
+
 }  // namespace mink::conformance

@@ -46,6 +46,12 @@ std::vector<StoredEvent> Adapter::LoadFromPosition(const Context& ctx, uint64_t 
   return core_->LoadFromPosition(ctx, from_position, limit);
 }
 
+EventScanPage Adapter::ScanEvents(const Context& ctx, uint64_t from_position, uint64_t to_position,
+                                  std::size_t limit, const EventScanFilter& filter) {
+  return core_->ScanEvents(ctx, from_position, to_position, limit, filter);
+}
+void Adapter::CreateExportIndexes(const Context& ctx) { core_->CreateExportIndexes(ctx); }
+
 int Adapter::MigrationVersion(const Context& ctx) { return core_->MigrationVersion(ctx); }
 const std::string& Adapter::Schema() const noexcept { return core_->options().schema; }
 PoolStats Adapter::PoolStats() const { return core_->pool().GetStats(); }

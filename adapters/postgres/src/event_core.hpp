@@ -58,6 +58,12 @@ class Core : public std::enable_shared_from_this<Core> {
   // LoadFromPositionRows' events; its error only when no event precedes the bad row.
   std::vector<StoredEvent> LoadFromPosition(const Context& ctx, uint64_t from, std::size_t limit);
 
+  // event_scan.cpp: the EventScanAdapter capability (filter evaluated in SQL).
+  EventScanPage ScanEvents(const Context& ctx, uint64_t from, uint64_t to, std::size_t limit,
+                           const EventScanFilter& filter);
+  // event_scan.cpp: the optional indexes that make tenant and user scans index range scans.
+  void CreateExportIndexes(const Context& ctx);
+
   // subscriptions.cpp: events of `category` after `cursor`; the cursor advances over the
   // scanned safe window even when nothing in it matches.
   detail::PullSubscription::Batch LoadCategory(const Context& ctx, const std::string& category,

@@ -138,6 +138,47 @@ std::vector<StoredEvent> ToStoredAll(const pqxx::result& r) {
   return std::move(rows.events);
 }
 
+std::string BuildScanQuery(const std::string& quoted_schema, const EventScanFilter& filter,
+                           std::vector<std::string>& params) {
+  auto param = [&](std::string value) {
+    params.push_back(std::move(value));
+    return "$" + std::to_string(params.size());
+  };
+  auto micros = [](Timestamp t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+  };
+  std::string sql = std::string("SELECT ") + kEventColumns + " FROM " + quoted_schema +
+                    ".events WHERE global_position > $1::bigint AND global_position <= $2::bigint";
+  // The same JSON paths Metadata's to_json writes (tenantId, userId, custom.<key>).
+  if (filter.tenant_id) sql += " AND metadata->>'tenantId' = " + param(*filter.tenant_id);
+  if (filter.user_id) sql += " AND metadata->>'userId' = " + param(*filter.user_id);
+  if (filter.stream_prefix) {
+    sql += " AND stream_id LIKE " + param(EscapeLike(*filter.stream_prefix) + "%");
+  }
+  if (!filter.event_types.empty()) {
+    sql += " AND event_type IN (";
+    for (std::size_t i = 0; i < filter.event_types.size(); ++i) {
+      sql += (i ? ", " : "") + param(filter.event_types[i]);
+    }
+    sql += ")";
+  }
+  for (const auto& [key, value] : filter.custom) {
+    const std::string k = param(key);
+    sql += " AND metadata->'custom'->>" + k + " = " + param(value);
+  }
+  if (filter.from_time) {
+    sql += " AND \"timestamp\" >= 'epoch'::timestamptz + " + param(micros(*filter.from_time)) +
+           "::bigint * interval '1 microsecond'";
+  }
+  if (filter.to_time) {
+    sql += " AND \"timestamp\" <= 'epoch'::timestamptz + " + param(micros(*filter.to_time)) +
+           "::bigint * interval '1 microsecond'";
+  }
+  sql += " ORDER BY global_position LIMIT $3::bigint";
+  return sql;
+}
+
 std::string EscapeLike(std::string_view s) {
   std::string out;
   for (char c : s) {

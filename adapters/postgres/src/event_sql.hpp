@@ -31,6 +31,7 @@
 #include <pqxx/row>
 
 #include "mink/es/errors.hpp"
+#include "mink/es/event_scan.hpp"
 #include "mink/es/stored_event.hpp"
 
 namespace mink::postgres::internal {
@@ -45,6 +46,12 @@ struct DecodedRows {
 // skipped).
 DecodedRows ToStoredUntilBad(const pqxx::result& result, int first_column = 0);
 std::vector<StoredEvent> ToStoredAll(const pqxx::result& result);
+
+// The SELECT of a filtered scan (EventScanAdapter): event rows with $1 < position <= $2
+// matching `filter`, in position order, at most $3; the filter's values are appended to
+// `params` after the first three (every parameter is text, cast in SQL).
+std::string BuildScanQuery(const std::string& quoted_schema, const EventScanFilter& filter,
+                           std::vector<std::string>& params);
 
 // `text` with LIKE's wildcards (% and _) and escape character escaped.
 std::string EscapeLike(std::string_view text);

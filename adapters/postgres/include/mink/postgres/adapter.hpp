@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "mink/es/adapter.hpp"
+#include "mink/es/event_scan.hpp"
 #include "mink/postgres/conninfo.hpp"
 #include "mink/postgres/errors.hpp"
 #include "mink/postgres/pool_stats.hpp"
@@ -98,7 +99,8 @@ class Core;
 
 class Adapter final : public EventStoreAdapter,
                       public SubscriptionAdapter,
-                      public TransactionalAdapter {
+                      public TransactionalAdapter,
+                      public EventScanAdapter {
  public:
   // Validates the options; connects lazily (Initialize or the first call).
   explicit Adapter(Options options);
@@ -139,6 +141,16 @@ class Adapter final : public EventStoreAdapter,
   std::unique_ptr<Subscription> SubscribeCategory(const Context& ctx, const std::string& category,
                                                   uint64_t from_position,
                                                   const SubscriptionOptions& options = {}) override;
+
+  // The filter runs in SQL (tenant, user, stream prefix, event types, custom metadata, time);
+  // `to_position` should be GetLastPosition's safe watermark. Reads with the adapter's pool.
+  EventScanPage ScanEvents(const Context& ctx, uint64_t from_position, uint64_t to_position,
+                           std::size_t limit, const EventScanFilter& filter) override;
+  // Optional: expression indexes on (tenantId, position) and (userId, position) so scans for
+  // one tenant or user read only their rows. They cost every append an index insert each;
+  // create them where exports by tenant/user are frequent (docs/gdpr-export.md has figures).
+  // Idempotent.
+  void CreateExportIndexes(const Context& ctx);
 
   // The highest migration applied to the schema (0 when not initialized).
   int MigrationVersion(const Context& ctx);
