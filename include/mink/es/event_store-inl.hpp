@@ -71,7 +71,8 @@ MINK_INLINE std::vector<StoredEvent> EventStore::LoadRaw(const Context& ctx,
   return adapter_->Load(ctx, std::string(stream_id), from_version);
 }
 
-MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent stored) const {
+MINK_INLINE nlohmann::json EventStore::DecodeStoredData(const Context& ctx, StoredEvent& stored,
+                                                        bool* upcast) const {
   if (options_.field_transform) options_.field_transform->Decode(ctx, stored);
   nlohmann::json data;
   try {
@@ -81,12 +82,19 @@ MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent
                              "event " + std::to_string(stored.version) + " of \"" +
                                  stored.stream_id + "\": " + e.what());
   }
-  if (options_.upcasters && options_.upcasters->HasUpcasters(stored.type)) {
+  const bool upcasting = options_.upcasters && options_.upcasters->HasUpcasters(stored.type);
+  if (upcasting) {
     int version = 0;
     std::tie(data, version) = options_.upcasters->Upcast(
         stored.type, GetSchemaVersion(stored.metadata), std::move(data), stored.metadata);
     SetSchemaVersion(stored.metadata, version);
   }
+  if (upcast) *upcast = upcasting;
+  return data;
+}
+
+MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent stored) const {
+  nlohmann::json data = DecodeStoredData(ctx, stored);
   std::optional<Event> decoded = registry_.Decode(stored.type, data);
   if (!decoded && options_.strict_replay) {
     throw UnregisteredEventTypeError(stored.stream_id, stored.type, stored.version);

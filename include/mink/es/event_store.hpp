@@ -107,6 +107,12 @@ class MINK_API EventStore {
   // C++ type is registered for becomes a raw JSON Event, or UnregisteredEventTypeError under
   // strict replay.
   Event ProcessStoredEvent(const Context& ctx, StoredEvent stored) const;
+  // The same pipeline up to JSON, without the typed decoding: decrypt slot -> parse -> upcast.
+  // `stored.data` is left decrypted and its metadata carries the upcast schema version;
+  // `upcast` (optional) tells whether an upcaster changed the data (else the JSON is
+  // `stored.data` parsed). For readers that want every stored field (exports, tooling).
+  nlohmann::json DecodeStoredData(const Context& ctx, StoredEvent& stored,
+                                  bool* upcast = nullptr) const;
 
   // ---- aggregates ----
   // Appends the aggregate's uncommitted events expecting its version; `metadata` is applied to

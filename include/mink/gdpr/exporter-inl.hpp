@@ -21,8 +21,9 @@ namespace mink {
 class DataExporter::Run {
  public:
   Run(EventStore& store, const DataExporterOptions& options, spdlog::logger& log,
-      const Context& ctx, const ExportHandler& handler, ExportResult& result)
-      : store_(store),
+      const Context& ctx, const ExportHandler& handler, ExportResult& result, bool track_streams)
+      : track_streams_(track_streams),
+        store_(store),
         options_(options),
         log_(log),
         ctx_(ctx),
@@ -54,10 +55,11 @@ class DataExporter::Run {
     if (!redact) {
       if (encrypted) ciphertext = stored.data;
       try {
-        Event event = store_.ProcessStoredEvent(ctx_, std::move(stored));
-        out.data = event.Json();
-        out.raw_data = out.data.dump();
-        out.metadata.schema_version = GetSchemaVersion(event.Metadata());
+        bool upcast = false;
+        out.data = store_.DecodeStoredData(ctx_, stored, &upcast);
+        // Without an upcaster the (decrypted) stored text is the data's JSON already.
+        out.raw_data = upcast ? out.data.dump() : std::move(stored.data);
+        out.metadata.schema_version = GetSchemaVersion(stored.metadata);
       } catch (const Error& e) {
         if (!e.Is(errc::kKeyRevoked) && !e.Is(errc::kKeyNotFound) &&
             !e.Is(errc::kDecryptionFailed)) {
@@ -75,7 +77,9 @@ class DataExporter::Run {
       ++result_.redacted_count;
       ++progress_.redacted;
     }
-    if (seen_streams_.insert(out.stream_id).second) result_.streams.push_back(out.stream_id);
+    if (track_streams_ && seen_streams_.insert(out.stream_id).second) {
+      result_.streams.push_back(out.stream_id);
+    }
     ++result_.total_events;
     ++progress_.exported;
     handler_(ctx_, out);
@@ -104,6 +108,7 @@ class DataExporter::Run {
     return revoked;
   }
 
+  bool track_streams_;
   EventStore& store_;
   const DataExporterOptions& options_;
   spdlog::logger& log_;
@@ -195,7 +200,9 @@ MINK_INLINE ExportResult DataExporter::Drive(const Context& ctx, const ExportReq
     filter = CombineFilters(std::move(filter), ExportFilter::FromScan(std::move(bounds)));
   }
 
-  Run run(*store_, options_, log, ctx, handler, result);
+  // The unique-stream list grows with the streams seen; only Export, which holds every event
+  // anyway, keeps it, so ExportStream stays one batch wide.
+  Run run(*store_, options_, log, ctx, handler, result, /*track_streams=*/!refuse_partial);
   try {
     ctx.ThrowIfDone();
     if (by_streams) {

@@ -73,7 +73,7 @@ struct ExportedMetadata {
 struct ExportedEvent {
   std::string stream_id;
   std::string event_type;
-  nlohmann::json data;   // the decrypted, upcast event; null when redacted
+  nlohmann::json data;   // the decrypted, upcast event (every stored field); null if redacted
   std::string raw_data;  // data as JSON text, or the stored ciphertext record when redacted
   ExportedMetadata metadata;
   int64_t version = 0;
@@ -122,8 +122,9 @@ class MINK_API DataExporter {
   ExportResult Export(const Context& ctx, const ExportRequest& request);
 
   // Hands events to `handler` one at a time, holding at most one batch in memory. Returns the
-  // totals (events stays empty). Refuses a partial resolver footprint
-  // (kExportPartialFootprint): a stream of events cannot be marked incomplete afterwards.
+  // totals (events and streams stay empty: the stream list would grow with the export). Refuses a
+  // partial resolver footprint (kExportPartialFootprint): a stream of events cannot be marked
+  // incomplete afterwards.
   ExportResult ExportStream(const Context& ctx, const ExportRequest& request,
                             const ExportHandler& handler);
 
