@@ -19,6 +19,9 @@
 // tampered or misdirected wrapped key is kDecryptionFailed (never garbage); after RevokeKey
 // old data fails with kKeyRevoked, IsRevoked is true, and revoking again is fine; after Close
 // every call throws kProviderClosed; concurrent use from several threads.
+// DecryptDataKeyRefusesAWrappedValueThatIsNotAKey assumes Encrypt seals the way
+// GenerateDataKey wraps (true of all three providers): it wraps 16 bytes with Encrypt and
+// expects DecryptDataKey to refuse them (kInvalidKey or kDecryptionFailed).
 #pragma once
 
 #include <chrono>

@@ -263,8 +263,11 @@ std::string Provider::Encrypt(const Context& ctx, const std::string& key_id,
     throw KeyError(errc::kKeyNotFound, key_id,
                    "vault: the Transit key does not exist (not created, or revoked)");
   }
+  // Built by hand (base64 needs no JSON escaping) so no untracked copy of the key is left.
   std::string b64 = Base64(plaintext);
-  std::string body = nlohmann::json{{"plaintext", b64}}.dump();
+  std::string body;
+  body.reserve(b64.size() + 16);
+  body.append(R"({"plaintext":")").append(b64).append(R"("})");
   SecretBytes::Wipe(b64);
   http::Response res = Send(ctx, "POST", path, std::move(body), key_id);
   if (!res.Ok()) Fail(res, "vault: POST " + path, key_id, Use::kEncrypt);
