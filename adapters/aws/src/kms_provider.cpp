@@ -154,7 +154,8 @@ void Provider::Translate(const Context& ctx, std::string_view operation, const s
         state = md.key_state;
       } catch (const KeyError& d) {
         if (d.code() == errc::kKeyNotFound) state = "deleted";
-      } catch (const Error&) {
+      } catch (const Error& d) {
+        if (IsContextEnd(d)) throw;  // the caller's deadline, not the key's state
       }
       if (state == "PendingDeletion" || state == "deleted") {
         throw KeyError(errc::kKeyRevoked, key_id, op + ": the key is " + state, cause);
