@@ -14,6 +14,7 @@ namespace {
 using mink::testing::CodeOf;
 
 using mink::testing::ItemAdded;
+using mink::testing::Order;
 using mink::testing::OrderCancelled;
 using mink::testing::OrderCreated;
 
@@ -210,6 +211,33 @@ TEST_P(EventStorePipelineConformance, FieldTransformSlotSitsBetweenStampAndSizeC
   const std::size_t plain = nlohmann::json(OrderCreated{"14", "c"}).dump().size();
   EventStore limited(adapter_, {.max_event_size = plain + 5, .field_transform = transform});
   EXPECT_THROW(limited.Append(ctx, "Order-14", {OrderCreated{"14", "c"}}), EventTooLargeError);
+}
+
+// A transform that overrides the batch form: once per append, told the stream.
+class BatchRecordingTransform : public RecordTransform {
+ public:
+  void Encode(const Context&, EventRecord&) const override { ADD_FAILURE() << "batch form only"; }
+  void EncodeBatch(const Context&, std::string_view stream_id,
+                   std::span<EventRecord> records) const override {
+    calls.emplace_back(std::string(stream_id), records.size());
+  }
+  void Decode(const Context&, StoredEvent&) const override {}
+  mutable std::vector<std::pair<std::string, std::size_t>> calls;
+};
+
+TEST_P(EventStorePipelineConformance, FieldTransformSeesEachAppendOnceWithItsStream) {
+  auto transform = std::make_shared<BatchRecordingTransform>();
+  EventStore s(adapter_, {.field_transform = transform});
+  s.Append(ctx, "Order-16", {OrderCreated{"16", "c"}, ItemAdded{}, ItemAdded{}});
+  Order order("17");
+  order.Create("c");
+  s.SaveAggregate(ctx, order);
+  ASSERT_EQ(transform->calls.size(), 2u);
+  EXPECT_EQ(transform->calls[0], (std::pair<std::string, std::size_t>{"Order-16", 3}));
+  EXPECT_EQ(transform->calls[1], (std::pair<std::string, std::size_t>{"Order-17", 1}));
+  std::vector<Event> events{OrderCreated{"18", "c"}};
+  s.PrepareRecords(ctx, "Order-18", events);
+  EXPECT_EQ(transform->calls.back().first, "Order-18");
 }
 
 TEST_P(EventStorePipelineConformance, SubscriptionsAreReachedThroughTheStore) {

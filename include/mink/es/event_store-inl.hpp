@@ -21,6 +21,7 @@ MINK_INLINE EventStore::EventStore(std::shared_ptr<EventStoreAdapter> adapter,
 }
 
 MINK_INLINE std::vector<EventRecord> EventStore::PrepareRecords(const Context& ctx,
+                                                                std::string_view stream_id,
                                                                 std::span<const Event> events,
                                                                 const Metadata& metadata) const {
   Metadata base = metadata;
@@ -41,11 +42,16 @@ MINK_INLINE std::vector<EventRecord> EventStore::PrepareRecords(const Context& c
     if (options_.upcasters && !record.metadata.Custom(kSchemaVersionKey)) {
       SetSchemaVersion(record.metadata, options_.upcasters->LatestVersion(record.type));
     }
-    if (options_.field_transform) options_.field_transform->Encode(ctx, record);
-    if (options_.max_event_size > 0 && record.data.size() > options_.max_event_size) {
-      throw EventTooLargeError(record.type, record.data.size(), options_.max_event_size);
-    }
     records.push_back(std::move(record));
+  }
+  // One call for the batch: field encryption asks its provider for one data key per append.
+  if (options_.field_transform) options_.field_transform->EncodeBatch(ctx, stream_id, records);
+  if (options_.max_event_size > 0) {
+    for (const EventRecord& record : records) {
+      if (record.data.size() > options_.max_event_size) {
+        throw EventTooLargeError(record.type, record.data.size(), options_.max_event_size);
+      }
+    }
   }
   return records;
 }
@@ -95,7 +101,17 @@ MINK_INLINE nlohmann::json EventStore::DecodeStoredData(const Context& ctx, Stor
 
 MINK_INLINE Event EventStore::ProcessStoredEvent(const Context& ctx, StoredEvent stored) const {
   nlohmann::json data = DecodeStoredData(ctx, stored);
-  std::optional<Event> decoded = registry_.Decode(stored.type, data);
+  std::optional<Event> decoded;
+  try {
+    decoded = registry_.Decode(stored.type, data);
+  } catch (const SerializationError&) {
+    // A crypto-shredded event keeps ciphertext (strings) where its type may want numbers or
+    // objects: hand it out as raw JSON rather than failing every read of its stream.
+    if (!options_.field_transform || !options_.field_transform->KeptEncoded(stored)) throw;
+    Event event = Event::Raw(stored.type, std::move(data));
+    event.WithStoredIdentity(std::move(stored));
+    return event;
+  }
   if (!decoded && options_.strict_replay) {
     throw UnregisteredEventTypeError(stored.stream_id, stored.type, stored.version);
   }
@@ -172,8 +188,8 @@ MINK_INLINE AppendResult EventStore::AppendSpan(const Context& ctx, std::string_
   ValidateStreamID(stream_id);
   if (events.empty()) throw Error(errc::kNoEvents, "no events to append");
   ValidateExpectedVersion(expected_version);
-  return adapter_->Append(ctx, std::string(stream_id), PrepareRecords(ctx, events, metadata),
-                          expected_version);
+  return adapter_->Append(ctx, std::string(stream_id),
+                          PrepareRecords(ctx, stream_id, events, metadata), expected_version);
 }
 
 MINK_INLINE SubscriptionAdapter& EventStore::Subscriptions() const {

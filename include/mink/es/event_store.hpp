@@ -2,8 +2,8 @@
 //
 // Append pipeline (order is part of the contract):
 //   merge metadata (explicit > Context IDs) -> serialize -> stamp $schema_version (when an
-//   UpcasterChain is configured) -> field transform slot (field encryption) -> size check ->
-//   ONE adapter append.
+//   UpcasterChain is configured) -> field transform slot (field encryption, once for the whole
+//   batch) -> size check -> ONE adapter append.
 // Load pipeline: adapter load -> field transform slot (decrypt) -> upcast -> deserialize.
 //
 // Validation happens before anything is written: an empty stream ID, no events, an invalid
@@ -41,14 +41,28 @@ class logger;
 
 namespace mink {
 
-// The slot where field-level encryption plugs into both pipelines. Encode runs on each record
-// after serialization and schema stamping, before the size check; Decode runs on each stored
-// event before upcasting.
+// The slot where field-level encryption plugs into both pipelines (mink::FieldEncryption in
+// mink/encryption/field_encryption.hpp is the library's). EncodeBatch runs once per append on
+// all its records, after serialization and schema stamping, before the size check, and is told
+// the target stream (field encryption binds each value to it); its default calls Encode on
+// each record. Decode runs on each stored event before upcasting.
 class RecordTransform {
  public:
   virtual ~RecordTransform() = default;
   virtual void Encode(const Context& ctx, EventRecord& record) const = 0;
+  virtual void EncodeBatch(const Context& ctx, std::string_view stream_id,
+                           std::span<EventRecord> records) const {
+    (void)stream_id;
+    for (EventRecord& r : records) Encode(ctx, r);
+  }
   virtual void Decode(const Context& ctx, StoredEvent& stored) const = 0;
+  // True when Decode deliberately left `stored` encoded (field encryption under a skipping
+  // error handler: a crypto-shredded event). Such an event that no longer decodes into its
+  // registered type is handed out as raw JSON instead of failing the load.
+  virtual bool KeptEncoded(const StoredEvent& stored) const {
+    (void)stored;
+    return false;
+  }
 };
 
 struct EventStoreOptions {
@@ -87,9 +101,15 @@ class MINK_API EventStore {
   }
 
   // Serializes events through the append pipeline without writing them. Throws the same typed
-  // errors Append would.
-  std::vector<EventRecord> PrepareRecords(const Context& ctx, std::span<const Event> events,
+  // errors Append would. Field encryption binds values to their stream, so with encrypted
+  // fields configured give the stream ID (the form without it then throws kInvalidArgument).
+  std::vector<EventRecord> PrepareRecords(const Context& ctx, std::string_view stream_id,
+                                          std::span<const Event> events,
                                           const Metadata& metadata = {}) const;
+  std::vector<EventRecord> PrepareRecords(const Context& ctx, std::span<const Event> events,
+                                          const Metadata& metadata = {}) const {
+    return PrepareRecords(ctx, std::string_view{}, events, metadata);
+  }
 
   // ---- load ----
   std::vector<Event> Load(const Context& ctx, std::string_view stream_id) {
