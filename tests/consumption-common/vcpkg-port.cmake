@@ -4,6 +4,12 @@
 string(REPLACE "," ";" FEATURES "${FEATURES}")
 set(prefix ${WORK_DIR}/prefix)
 
+# ccache keys on paths below its base directory relative to it: the same sources compiled
+# from another build directory (build/dev, build/asan) hit the cache.
+if(COMPILER_LAUNCHER MATCHES "ccache" AND NOT DEFINED ENV{CCACHE_BASEDIR})
+  set(ENV{CCACHE_BASEDIR} ${MINK_SOURCE_DIR})
+endif()
+
 # The portfile itself, with stand-ins for the vcpkg helpers.
 unset(ENV{MINK_SOURCE_DIR})
 set(CURRENT_PACKAGES_DIR ${prefix})
