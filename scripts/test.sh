@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 source scripts/test-env.sh
 
 BUILD=${BUILD_DIR:-build/asan}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
-  -DMINK_SANITIZE="address;undefined" -DMINK_BUILD_TESTS=ON -DMINK_WITH_POSTGRES=ON -DMINK_BUILD_EXAMPLES=ON \
-  -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
+# The asan preset (CMakePresets.json): -O1 -g, ASan+UBSan, tests with PostgreSQL, examples,
+# warnings as errors. `cmake --preset asan` gives a contributor the same build.
+cmake --preset asan -B "$BUILD" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

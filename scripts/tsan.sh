@@ -18,9 +18,9 @@ NO_ASLR=()
 if command -v setarch >/dev/null 2>&1; then NO_ASLR=(setarch "$(uname -m)" -R); fi
 
 BUILD=${BUILD_DIR:-build/tsan}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g" \
-  -DMINK_SANITIZE=thread -DMINK_BUILD_TESTS=ON -DMINK_WITH_POSTGRES=ON -DMINK_BUILD_EXAMPLES=OFF \
-  -DMINK_WARNINGS_AS_ERRORS=ON >/dev/null
+# The tsan preset (CMakePresets.json): -O1 -g, ThreadSanitizer, tests with PostgreSQL, no
+# examples, warnings as errors. `cmake --preset tsan` gives a contributor the same build.
+cmake --preset tsan -B "$BUILD" >/dev/null
 "${NO_ASLR[@]}" cmake --build "$BUILD" -j"$(nproc)" --target mink_tsan_subset
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:history_size=7

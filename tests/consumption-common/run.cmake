@@ -8,9 +8,21 @@
 #   SHAPE=add_subdirectory  tests/add-subdirectory-test adds the source tree with
 #                           BUILD_SHARED_LIBS=ON; checks libmink's SONAME and the consumer's
 #                           NEEDED entry, then runs the consumer against the shared library
+#   SHAPE=vcpkg_port        runs ports/mink/portfile.cmake for the vcpkg features FEATURES
+#                           (comma-separated, may be empty) with stand-ins for the vcpkg
+#                           helpers (tests/packaging/vcpkg-emulation.cmake): configures a
+#                           Release build in PORT_BUILD_DIR with exactly the portfile's options,
+#                           installs it into WORK_DIR/prefix; then tests/find-package-test
+#                           requires and links every component built, and asking for the
+#                           components not built (and an unknown one) must fail naming them
+#   SHAPE=pkg_config        tests/pkg-config-test compiled and linked with the flags of
+#                           `pkg-config --cflags --libs mink-memory` against the installed PREFIX
+#                           (PKG_CONFIG_PATH), and run; every installed mink*.pc must resolve,
+#                           and one program links all of them
 #
 # Inputs: SHAPE, MINK_SOURCE_DIR, MINK_BUILD_DIR, WORK_DIR, CXX_COMPILER, GENERATOR,
-# COMPILER_LAUNCHER (may be empty), SANITIZE (may be empty: "address,undefined").
+# COMPILER_LAUNCHER (may be empty), SANITIZE (may be empty: "address,undefined"); FEATURES and
+# PORT_BUILD_DIR (vcpkg_port); PREFIX (pkg_config).
 cmake_minimum_required(VERSION 3.25)
 file(REMOVE_RECURSE ${WORK_DIR})
 
@@ -27,6 +39,16 @@ cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
 set(configure_args -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
 if(COMPILER_LAUNCHER)
   list(APPEND configure_args -DCMAKE_CXX_COMPILER_LAUNCHER=${COMPILER_LAUNCHER})
+endif()
+
+if(SHAPE STREQUAL "pkg_config")
+  include(${CMAKE_CURRENT_LIST_DIR}/pkg-config.cmake)
+  return()
+endif()
+
+if(SHAPE STREQUAL "vcpkg_port")
+  include(${CMAKE_CURRENT_LIST_DIR}/vcpkg-port.cmake)
+  return()
 endif()
 
 if(SHAPE STREQUAL "find_package" OR SHAPE STREQUAL "header_only")

@@ -1,0 +1,25 @@
+# ctest packaging.presets: CMakePresets.json is accepted by this CMake and has the presets the
+# scripts and docs name (scripts/test.sh uses asan, scripts/tsan.sh uses tsan).
+# Inputs: MINK_SOURCE_DIR.
+cmake_minimum_required(VERSION 3.25)
+execute_process(COMMAND ${CMAKE_COMMAND} --list-presets=all WORKING_DIRECTORY ${MINK_SOURCE_DIR}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --list-presets=all failed (${rc}):\n${out}")
+endif()
+string(REGEX MATCH "Available configure presets:.*Available build presets:" configure "${out}")
+foreach(preset dev asan tsan release bench)
+  if(NOT configure MATCHES "\"${preset}\"")
+    message(FATAL_ERROR "no configure preset '${preset}':\n${out}")
+  endif()
+endforeach()
+foreach(script test.sh:asan tsan.sh:tsan)
+  string(REPLACE ":" ";" script "${script}")
+  list(GET script 0 file)
+  list(GET script 1 preset)
+  file(READ ${MINK_SOURCE_DIR}/scripts/${file} text)
+  if(NOT text MATCHES "cmake --preset ${preset} ")
+    message(FATAL_ERROR "scripts/${file} does not configure with the ${preset} preset")
+  endif()
+endforeach()
+message("${out}")
