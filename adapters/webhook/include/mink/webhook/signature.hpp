@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -47,9 +48,13 @@ class SigningKey {
               std::string_view signature_header, std::chrono::system_clock::time_point now,
               std::chrono::seconds tolerance = std::chrono::minutes(5)) const;
 
+  // The raw signature (32 bytes) of id "." timestamp "." body.
+  std::string Mac(std::string_view id, std::string_view timestamp, std::string_view body) const;
+
  private:
-  explicit SigningKey(std::string key) : key_(std::move(key)) {}
-  std::string key_;  // raw bytes
+  struct Template;  // an HMAC-SHA256 context keyed once; each signature starts from a copy
+  explicit SigningKey(std::shared_ptr<const Template> mac) : mac_(std::move(mac)) {}
+  std::shared_ptr<const Template> mac_;
 };
 
 // Standard base64 (with padding), as the scheme uses.
