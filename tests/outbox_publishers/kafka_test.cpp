@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <set>
+#include <thread>
 
 #include <spdlog/sinks/null_sink.h>
 
@@ -304,6 +305,31 @@ TEST(KafkaPublisher, TheContextDeadlineBoundsTheWait) {
   const auto close_start = std::chrono::steady_clock::now();
   publisher.Close();
   EXPECT_LT(std::chrono::steady_clock::now() - close_start, 5s);
+}
+
+// A Publish waiting for reports that will not come (no broker, 60 s delivery timeout) is
+// released by Close: the purge fails its messages instead of leaving it hanging.
+TEST(KafkaPublisher, CloseReleasesAWaitingPublish) {
+  Publisher publisher({.brokers = "127.0.0.1:" + std::to_string(UnusedPort()),
+                       .delivery_timeout = 60000ms,
+                       .close_timeout = 200ms,
+                       .logger = Quiet()});
+  const std::vector<OutboxMessage> batch{Msg("a", "orders", "o", "a"),
+                                         Msg("b", "orders", "o", "b")};
+  std::vector<mink::PublishOutcome> out;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread waiting([&] { out = publisher.Publish(Context{}, batch); });
+  publisher.Close();
+  waiting.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& o : out) {
+    ASSERT_FALSE(o.Delivered());
+    // Close won the race (closed before producing) or purged the produced messages.
+    EXPECT_TRUE(ErrorIs(o.error, mink::errc::kAdapterClosed) ||
+                ErrorIs(o.error, mink::errc::kKafkaDeliveryFailed))
+        << ErrorMessage(o.error);
+  }
 }
 
 TEST(KafkaPublisher, CloseFlushesWhatIsBuffered) {

@@ -103,7 +103,9 @@ struct Publisher::Impl {
     }
     stop_polling = true;
     if (poller.joinable()) poller.join();
-    rd_kafka_poll(rk, 0);  // serve the purged messages' reports (frees their opaques)
+    // Serve the purged messages' reports: their Publish calls learn the outcome and the
+    // opaques are freed. Purge is synchronous, so the reports are queued already.
+    for (int i = 0; i < 100 && rd_kafka_outq_len(rk) > 0; ++i) rd_kafka_poll(rk, 10);
     rd_kafka_destroy(rk);
     rk = nullptr;
   }
