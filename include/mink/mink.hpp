@@ -5,6 +5,7 @@
 //   mink/cqrs/...         commands, results, handlers, the CommandBus
 //   mink/middleware/...   the pipeline and one header per built-in middleware
 //   mink/idempotency/...  the store interface, keys and IdempotencyMiddleware
+//   mink/saga/...         sagas (process managers), the saga store interface, SagaManager
 #pragma once
 
 #include "mink/context.hpp"
@@ -46,4 +47,12 @@
 #include "mink/middleware/timeout.hpp"
 #include "mink/middleware/typed_pipeline.hpp"
 #include "mink/middleware/validation.hpp"
+#include "mink/saga/command_ids.hpp"
+#include "mink/saga/errors.hpp"
+#include "mink/saga/metrics.hpp"
+#include "mink/saga/saga.hpp"
+#include "mink/saga/saga_manager.hpp"
+#include "mink/saga/state.hpp"
+#include "mink/saga/status.hpp"
+#include "mink/saga/store.hpp"
 #include "mink/uuid.hpp"

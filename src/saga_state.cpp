@@ -1,0 +1,4 @@
+// The compiled definitions of mink/saga/state.hpp.
+#include "mink/saga/state.hpp"
+
+#include "mink/saga/state-inl.hpp"

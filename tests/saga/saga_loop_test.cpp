@@ -1,0 +1,122 @@
+// SagaManager's loop on the memory adapter: push delivery, Stop, the durable checkpoint, and a
+// crash between dispatch and save turned into a replay by the idempotency middleware.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "mink/idempotency/middleware.hpp"
+#include "mink/memory/idempotency_store.hpp"
+#include "saga/saga_fixture.hpp"
+#include "support/error_code.hpp"
+
+namespace mink::sagatest {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+const Context kCtx;
+
+// Polls `done` until it holds or 30 s pass.
+bool Eventually(const std::function<bool()>& done) {
+  for (auto deadline = std::chrono::steady_clock::now() + 30s;
+       std::chrono::steady_clock::now() < deadline;) {
+    if (done()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return done();
+}
+
+SagaStatus StatusOf(SagaFixture& f, const std::string& order) {
+  try {
+    return f.memory_store->Load(kCtx, "OrderFulfillment-Order-" + order).status;
+  } catch (const SagaNotFoundError&) {
+    return SagaStatus::kStarted;
+  }
+}
+
+TEST(SagaManagerLoop, FollowsTheFeedUntilStopped) {
+  SagaFixture f;
+  f.Append("0", OrderPlaced{"0", 1});  // before the start: delivered too (no checkpoint yet)
+  auto done = f.manager->StartAsync(kCtx);
+  EXPECT_TRUE(f.manager->IsRunning());
+  EXPECT_EQ(mink::testing::CodeOf([&] { f.manager->Start(kCtx); }), errc::kSagaManagerRunning);
+  for (const char* id : {"1", "2"}) {
+    f.Append(id, OrderPlaced{id, 1});
+    f.Append(id, PaymentReceived{id});
+    f.Append(id, InventoryReserved{id});
+    f.Append(id, OrderShipped{id});
+  }
+  EXPECT_TRUE(Eventually([&] {
+    return StatusOf(f, "1") == SagaStatus::kCompleted && StatusOf(f, "2") == SagaStatus::kCompleted;
+  }));
+  f.manager->Stop();
+  EXPECT_FALSE(f.manager->IsRunning());
+  done.get();
+  EXPECT_EQ(f.Runs().size(), 7u);
+  EXPECT_EQ(f.memory_store->LoadCheckpoint(kCtx, "mink-saga-manager"), f.manager->Position());
+}
+
+TEST(SagaManagerLoop, ARestartResumesAfterTheCheckpointWithoutRedoingWork) {
+  SagaFixture f;
+  auto first = f.manager->StartAsync(kCtx);
+  f.Append("1", OrderPlaced{"1", 1});
+  EXPECT_TRUE(Eventually([&] { return f.Runs().size() == 1; }));
+  f.manager->Stop();
+  first.get();
+
+  f.Append("1", PaymentReceived{"1"});  // while no manager runs
+  SagaManager second(f.flaky, f.events, f.bus, SagaFixture::Defaults());
+  second.RegisterSimple("OrderFulfillment",
+                        [](const std::string& id) { return std::make_unique<OrderSaga>(id); },
+                        {"OrderPlaced"});
+  auto run = second.StartAsync(kCtx);
+  EXPECT_TRUE(Eventually([&] { return f.Runs().size() == 2; }));
+  f.Append("1", InventoryReserved{"1"});
+  EXPECT_TRUE(Eventually([&] { return f.Runs().size() == 3; }));
+  second.Stop();
+  run.get();
+  EXPECT_EQ(f.Runs(), (Strings{"ChargePayment:1", "ReserveInventory:1", "ShipOrder:1"}));
+}
+
+// The process "dies" after dispatching ChargePayment and before saving the saga (the store
+// fails that save, which ends the loop like a crash would: nothing saved, checkpoint not
+// moved). The next manager gets the event again and re-dispatches the same command ID.
+void CrashBetweenDispatchAndSave(bool with_idempotency, const Strings& expected) {
+  SagaFixture f;
+  if (with_idempotency) {
+    IdempotencyConfig config = DefaultIdempotencyConfig(
+        std::make_shared<memory::IdempotencyStore>(memory::IdempotencyStoreOptions{}));
+    config.key_func = SagaIdempotencyKey;
+    f.bus->Use(IdempotencyMiddleware(config));
+  }
+  f.flaky->fail_saves = 1;
+  f.Append("1", OrderPlaced{"1", 1});
+  auto crashed = f.manager->StartAsync(kCtx);
+  EXPECT_EQ(crashed.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(mink::testing::CodeOf([&] { crashed.get(); }), errc::kConnectionFailed);
+  EXPECT_EQ(f.Runs(), (Strings{"ChargePayment:1"}));
+  EXPECT_FALSE(f.memory_store->LoadCheckpoint(kCtx, "mink-saga-manager").has_value());
+
+  auto again = f.manager->StartAsync(kCtx);
+  EXPECT_TRUE(Eventually([&] { return StatusOf(f, "1") == SagaStatus::kRunning; }));
+  f.manager->Stop();
+  again.get();
+  EXPECT_EQ(f.Runs(), expected);
+  EXPECT_EQ(f.memory_store->Load(kCtx, "OrderFulfillment-Order-1").current_step, 1);
+}
+
+TEST(SagaManagerLoop, ACrashBetweenDispatchAndSaveRunsTheHandlerOnceWithIdempotency) {
+  CrashBetweenDispatchAndSave(true, {"ChargePayment:1"});
+}
+
+// The control: without the middleware the same crash runs the handler twice (which is why the
+// IDs are deterministic).
+TEST(SagaManagerLoop, WithoutIdempotencyTheSameCrashRunsTheHandlerTwice) {
+  CrashBetweenDispatchAndSave(false, {"ChargePayment:1", "ChargePayment:1"});
+}
+
+}  // namespace
+}  // namespace mink::sagatest
