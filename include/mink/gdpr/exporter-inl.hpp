@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mink/encryption/errors.hpp"
+#include "mink/encryption/field_encryption.hpp"
 #include "mink/es/adapter.hpp"
 #include "mink/es/event_scan.hpp"
 #include "mink/es/upcasting.hpp"
@@ -123,6 +124,12 @@ class DataExporter::Run {
 MINK_INLINE DataExporter::DataExporter(EventStore& store, DataExporterOptions options)
     : store_(&store), options_(std::move(options)) {
   if (options_.batch_size == 0) options_.batch_size = 1000;
+  if (!options_.provider) {  // the store's own field encryption, when it has one
+    if (const auto* fe =
+            dynamic_cast<const FieldEncryption*>(store.Options().field_transform.get())) {
+      options_.provider = fe->Config().provider;
+    }
+  }
 }
 
 MINK_INLINE ExportResult DataExporter::Export(const Context& ctx, const ExportRequest& request) {

@@ -1,7 +1,7 @@
 // mink/gdpr/exporter.hpp — GDPR data export (Articles 15 and 20): every event of one data
 // subject, decrypted and upcast, with only non-personal metadata, in a portable form.
 //
-//   mink::DataExporter exporter(store, {.provider = key_provider});  // store: an EventStore
+//   mink::DataExporter exporter(store);  // store: an EventStore, with FieldEncryption or not
 //   mink::ExportResult r = exporter.Export(ctx, {.subject_id = "customer-42",
 //                                               .streams = {"Customer-42", "Order-7"}});
 //   exporter.ExportStream(ctx, {.subject_id = "tenant-a",
@@ -105,8 +105,9 @@ struct DataExporterOptions {
   std::size_t batch_size = 1000;           // events per scan page; 0 means 1000
   std::shared_ptr<spdlog::logger> logger;  // default: the store's logger
   std::shared_ptr<SubjectResolver> subject_resolver;
-  // The key provider of the store's field encryption, for the revocation check. Without one,
-  // only decoding failures redact.
+  // The key provider for the revocation check. Default: the provider of the store's
+  // FieldEncryption (EventStoreOptions::field_transform), if it has one. Without any, only
+  // decoding failures redact.
   std::shared_ptr<EncryptionProvider> provider;
   // Export (not ExportStream) warns when it holds more events than this in memory.
   std::size_t materialize_warning = 100000;
