@@ -8,6 +8,7 @@
 #include "conformance/saga_store_conformance.hpp"
 #include "mink/postgres/saga_store.hpp"
 #include "postgres/pg_test_support.hpp"
+#include "saga/saga_fixture.hpp"
 #include "support/error_code.hpp"
 
 namespace mink::conformance {
@@ -121,3 +122,16 @@ TEST(PostgresSagaStore, AnUnreachableServerIsAConnectionError) {
 
 }  // namespace
 }  // namespace mink::conformance
+
+namespace mink::sagatest {
+
+INSTANTIATE_TEST_SUITE_P(Postgres, SagaLoopTest,
+                         ::testing::Values(SagaBackend{"postgres", [] {
+                                                         return std::make_pair(
+                                                             std::shared_ptr<EventStoreAdapter>(
+                                                                 postgres::testing::MakeAdapter()),
+                                                             std::shared_ptr<SagaStore>(
+                                                                 conformance::MakePgSagaStore()));
+                                                       }}));
+
+}  // namespace mink::sagatest

@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "mink/cqrs/command_bus.hpp"
@@ -75,12 +79,14 @@ class FlakySagaStore : public SagaStore {
 
 struct SagaFixture {
   explicit SagaFixture(SagaManagerOptions options = Defaults(),
-                       std::shared_ptr<SagaStore> store = nullptr)
-      : adapter(std::make_shared<memory::Adapter>()),
+                       std::shared_ptr<SagaStore> store = nullptr,
+                       std::shared_ptr<EventStoreAdapter> event_adapter = nullptr)
+      : adapter(event_adapter ? event_adapter : std::make_shared<memory::Adapter>()),
         events(std::make_shared<EventStore>(adapter)),
         bus(std::make_shared<CommandBus>()),
         memory_store(std::make_shared<memory::SagaStore>()),
-        flaky(std::make_shared<FlakySagaStore>(store ? store : memory_store)) {
+        store_used(store ? store : memory_store),
+        flaky(std::make_shared<FlakySagaStore>(store_used)) {
     events->RegisterEvents<OrderPlaced, PaymentReceived, PaymentFailed, InventoryReserved,
                            InventoryFailed, OrderShipped, PoisonPill>();
     Handle<ChargePayment>();
@@ -123,9 +129,18 @@ struct SagaFixture {
   // Appends `e` to "Order-<id>" and returns the stored event.
   StoredEvent Append(const std::string& id, Event e) {
     AppendResult r = events->Append(Context{}, "Order-" + id, {std::move(e)});
-    auto stored = events->LoadEventsFromPosition(Context{}, r.last_position - 1, 1);
-    EXPECT_EQ(stored.size(), 1u);
-    return stored.at(0);
+    // PostgreSQL serves a position only once no lower one can still appear (a concurrent
+    // append's); poll for it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      auto stored = events->LoadEventsFromPosition(Context{}, r.last_position - 1, 1);
+      if (!stored.empty() && stored[0].global_position == r.last_position) return stored[0];
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "appended event at " << r.last_position << " never became visible";
+        return StoredEvent{};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
 
   // Appends and processes.
@@ -144,10 +159,11 @@ struct SagaFixture {
     std::string type, id, correlation, causation, ctx_correlation;
   };
 
-  std::shared_ptr<memory::Adapter> adapter;
+  std::shared_ptr<EventStoreAdapter> adapter;
   std::shared_ptr<EventStore> events;
   std::shared_ptr<CommandBus> bus;
   std::shared_ptr<memory::SagaStore> memory_store;
+  std::shared_ptr<SagaStore> store_used;  // the store under `flaky`
   std::shared_ptr<FlakySagaStore> flaky;
   std::unique_ptr<SagaManager> manager;
   bool throw_in_compensate = false;
@@ -156,6 +172,22 @@ struct SagaFixture {
   std::vector<std::string> runs;
   std::vector<Seen> seen;
   std::set<std::string> fail;
+};
+
+// The event adapter and saga store a loop test runs on (memory, PostgreSQL).
+struct SagaBackend {
+  std::string name;
+  std::function<std::pair<std::shared_ptr<EventStoreAdapter>, std::shared_ptr<SagaStore>>()> make;
+
+  friend std::ostream& operator<<(std::ostream& os, const SagaBackend& b) { return os << b.name; }
+};
+
+class SagaLoopTest : public ::testing::TestWithParam<SagaBackend> {
+ protected:
+  SagaFixture Make(SagaManagerOptions options = SagaFixture::Defaults()) {
+    auto [adapter, store] = GetParam().make();
+    return SagaFixture(std::move(options), store, adapter);
+  }
 };
 
 }  // namespace mink::sagatest

@@ -31,14 +31,14 @@ bool Eventually(const std::function<bool()>& done) {
 
 SagaStatus StatusOf(SagaFixture& f, const std::string& order) {
   try {
-    return f.memory_store->Load(kCtx, "OrderFulfillment-Order-" + order).status;
+    return f.store_used->Load(kCtx, "OrderFulfillment-Order-" + order).status;
   } catch (const SagaNotFoundError&) {
     return SagaStatus::kStarted;
   }
 }
 
-TEST(SagaManagerLoop, FollowsTheFeedUntilStopped) {
-  SagaFixture f;
+TEST_P(SagaLoopTest, FollowsTheFeedUntilStopped) {
+  SagaFixture f = Make();
   f.Append("0", OrderPlaced{"0", 1});  // before the start: delivered too (no checkpoint yet)
   auto done = f.manager->StartAsync(kCtx);
   EXPECT_TRUE(f.manager->IsRunning());
@@ -56,11 +56,11 @@ TEST(SagaManagerLoop, FollowsTheFeedUntilStopped) {
   EXPECT_FALSE(f.manager->IsRunning());
   done.get();
   EXPECT_EQ(f.Runs().size(), 7u);
-  EXPECT_EQ(f.memory_store->LoadCheckpoint(kCtx, "mink-saga-manager"), f.manager->Position());
+  EXPECT_EQ(f.store_used->LoadCheckpoint(kCtx, "mink-saga-manager"), f.manager->Position());
 }
 
-TEST(SagaManagerLoop, ARestartResumesAfterTheCheckpointWithoutRedoingWork) {
-  SagaFixture f;
+TEST_P(SagaLoopTest, ARestartResumesAfterTheCheckpointWithoutRedoingWork) {
+  SagaFixture f = Make();
   auto first = f.manager->StartAsync(kCtx);
   f.Append("1", OrderPlaced{"1", 1});
   EXPECT_TRUE(Eventually([&] { return f.Runs().size() == 1; }));
@@ -84,8 +84,7 @@ TEST(SagaManagerLoop, ARestartResumesAfterTheCheckpointWithoutRedoingWork) {
 // The process "dies" after dispatching ChargePayment and before saving the saga (the store
 // fails that save, which ends the loop like a crash would: nothing saved, checkpoint not
 // moved). The next manager gets the event again and re-dispatches the same command ID.
-void CrashBetweenDispatchAndSave(bool with_idempotency, const Strings& expected) {
-  SagaFixture f;
+void CrashBetweenDispatchAndSave(SagaFixture& f, bool with_idempotency, const Strings& expected) {
   if (with_idempotency) {
     IdempotencyConfig config = DefaultIdempotencyConfig(
         std::make_shared<memory::IdempotencyStore>(memory::IdempotencyStoreOptions{}));
@@ -98,24 +97,26 @@ void CrashBetweenDispatchAndSave(bool with_idempotency, const Strings& expected)
   EXPECT_EQ(crashed.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(mink::testing::CodeOf([&] { crashed.get(); }), errc::kConnectionFailed);
   EXPECT_EQ(f.Runs(), (Strings{"ChargePayment:1"}));
-  EXPECT_FALSE(f.memory_store->LoadCheckpoint(kCtx, "mink-saga-manager").has_value());
+  EXPECT_FALSE(f.store_used->LoadCheckpoint(kCtx, "mink-saga-manager").has_value());
 
   auto again = f.manager->StartAsync(kCtx);
   EXPECT_TRUE(Eventually([&] { return StatusOf(f, "1") == SagaStatus::kRunning; }));
   f.manager->Stop();
   again.get();
   EXPECT_EQ(f.Runs(), expected);
-  EXPECT_EQ(f.memory_store->Load(kCtx, "OrderFulfillment-Order-1").current_step, 1);
+  EXPECT_EQ(f.store_used->Load(kCtx, "OrderFulfillment-Order-1").current_step, 1);
 }
 
-TEST(SagaManagerLoop, ACrashBetweenDispatchAndSaveRunsTheHandlerOnceWithIdempotency) {
-  CrashBetweenDispatchAndSave(true, {"ChargePayment:1"});
+TEST_P(SagaLoopTest, ACrashBetweenDispatchAndSaveRunsTheHandlerOnceWithIdempotency) {
+  SagaFixture f = Make();
+  CrashBetweenDispatchAndSave(f, true, {"ChargePayment:1"});
 }
 
 // The control: without the middleware the same crash runs the handler twice (which is why the
 // IDs are deterministic).
-TEST(SagaManagerLoop, WithoutIdempotencyTheSameCrashRunsTheHandlerTwice) {
-  CrashBetweenDispatchAndSave(false, {"ChargePayment:1", "ChargePayment:1"});
+TEST_P(SagaLoopTest, WithoutIdempotencyTheSameCrashRunsTheHandlerTwice) {
+  SagaFixture f = Make();
+  CrashBetweenDispatchAndSave(f, false, {"ChargePayment:1", "ChargePayment:1"});
 }
 
 }  // namespace

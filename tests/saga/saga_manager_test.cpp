@@ -228,6 +228,8 @@ TEST(SagaManager, RetrySagaRedrivesACompensatedSagaFromItsCapturedEvent) {
   // A running saga is not retryable; the report counts it as skipped.
   EXPECT_EQ(CodeOf([&] { f.manager->ResumeStalled(kCtx, "OrderFulfillment-Order-1"); }),
             errc::kSagaNotRetryable);
+  EXPECT_EQ(CodeOf([&] { f.manager->RetrySaga(kCtx, "OrderFulfillment-Order-1"); }),
+            errc::kSagaNotRetryable);
   RetryReport report = f.manager->RetrySagasByType(kCtx, "OrderFulfillment");
   EXPECT_EQ(report.results.size(), 0u);
   EXPECT_EQ(CodeOf([&] { f.manager->RetrySaga(kCtx, "nope"); }), errc::kSagaNotFound);

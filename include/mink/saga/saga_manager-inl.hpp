@@ -369,7 +369,6 @@ MINK_INLINE bool SagaManager::ProcessForType(const Context& ctx, const Registrat
       saga->SetCorrelationID(correlation);
       saga->SetStartedAt(Now());
       state = SagaToState(*saga);
-      if (options_.metrics) options_.metrics->SagaStarted(reg.saga_type);
     } else {
       state = *found;
       if (IsTerminal(state.status)) {
@@ -405,13 +404,29 @@ MINK_INLINE bool SagaManager::ProcessForType(const Context& ctx, const Registrat
                                   std::to_string(attempt) + " save conflicts: " + e.what());
       return false;
     }
-    if (options_.metrics) {
-      if (next.status == SagaStatus::kCompleted && state.status != SagaStatus::kCompleted) {
-        options_.metrics->SagaCompleted(reg.saga_type);
-      }
-    }
+    if (!found && options_.metrics) options_.metrics->SagaStarted(reg.saga_type);
+    ReportTransition(reg.saga_type, state.status, next.status);
     if (result) *result = next;
     return true;
+  }
+}
+
+MINK_INLINE void SagaManager::ReportTransition(const std::string& saga_type, SagaStatus before,
+                                               SagaStatus after) const {
+  if (!options_.metrics || before == after) return;
+  switch (after) {
+    case SagaStatus::kCompleted:
+      options_.metrics->SagaCompleted(saga_type);
+      break;
+    case SagaStatus::kFailed:
+      options_.metrics->SagaFailed(saga_type);
+      break;
+    case SagaStatus::kCompensated:
+    case SagaStatus::kCompensationFailed:
+      options_.metrics->SagaCompensated(saga_type, after == SagaStatus::kCompensated);
+      break;
+    default:
+      break;
   }
 }
 
@@ -490,7 +505,6 @@ MINK_INLINE void SagaManager::RunCompensation(const Context& ctx, Saga& saga, Sa
     state.failure_reason += "; compensate failed: " + ErrorMessage(std::current_exception());
     saga.SetStatus(SagaStatus::kFailed);
     saga.SetCompletedAt(Now());
-    if (options_.metrics) options_.metrics->SagaFailed(saga.SagaType());
     Log(spdlog::level::err, "saga \"" + saga.SagaID() + "\" failed: " + state.failure_reason);
     return;
   }
@@ -513,7 +527,6 @@ MINK_INLINE void SagaManager::RunCompensation(const Context& ctx, Saga& saga, Sa
   }
   saga.SetStatus(all_ok ? SagaStatus::kCompensated : SagaStatus::kCompensationFailed);
   saga.SetCompletedAt(Now());
-  if (options_.metrics) options_.metrics->SagaCompensated(saga.SagaType(), all_ok);
   Log(spdlog::level::warn, "saga \"" + saga.SagaID() + "\" " +
                                std::string(ToString(saga.Status())) + ": " + state.failure_reason);
 }

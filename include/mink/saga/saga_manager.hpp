@@ -212,7 +212,12 @@ class MINK_API SagaManager {
                                        const std::string& command_id,
                                        const std::string& causation_id);
   SagaState ToState(const Saga& saga, const SagaState& previous) const;
-  SagaState Redrive(const Context& ctx, std::string_view saga_id, bool stalled_only);
+  // Tells options.metrics about a saved status change (completed, failed, compensated...).
+  void ReportTransition(const std::string& saga_type, SagaStatus before, SagaStatus after) const;
+  // kRetry: a retryable (failed / compensated / compensation_failed) saga; kStalled: a running
+  // saga older than the timeout; kResume: a started or running saga.
+  enum class RedriveMode { kRetry, kStalled, kResume };
+  SagaState Redrive(const Context& ctx, std::string_view saga_id, RedriveMode mode);
   void SweepLoop(const std::stop_token& stop);
   Timestamp Now() const;
   void Log(int level, const std::string& message) const;

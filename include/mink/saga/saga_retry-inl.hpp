@@ -30,6 +30,7 @@ MINK_INLINE void SagaManager::Compensate(const Context& ctx, std::string_view sa
     }
     try {
       store_->Save(ctx, next);
+      ReportTransition(state.type, state.status, next.status);
       return;
     } catch (const ConcurrencyError&) {
       if (attempt >= options_.retry_attempts) throw;
@@ -47,32 +48,32 @@ MINK_INLINE void SagaManager::Resume(const Context& ctx, std::string_view saga_i
     Compensate(ctx, saga_id, state.failure_reason.empty() ? "resumed" : state.failure_reason);
     return;
   }
-  Redrive(ctx, saga_id, false);
+  Redrive(ctx, saga_id, RedriveMode::kResume);
 }
 
 MINK_INLINE SagaState SagaManager::RetrySaga(const Context& ctx, std::string_view saga_id) {
-  return Redrive(ctx, saga_id, false);
+  return Redrive(ctx, saga_id, RedriveMode::kRetry);
 }
 
 MINK_INLINE SagaState SagaManager::ResumeStalled(const Context& ctx, std::string_view saga_id) {
-  return Redrive(ctx, saga_id, true);
+  return Redrive(ctx, saga_id, RedriveMode::kStalled);
 }
 
 MINK_INLINE SagaState SagaManager::Redrive(const Context& ctx, std::string_view saga_id,
-                                           bool stalled_only) {
+                                           RedriveMode mode) {
   auto lock = LockSaga(std::string(saga_id));
   SagaState state = store_->Load(ctx, saga_id);
   const std::string status(ToString(state.status));
   const bool in_flight =
       state.status == SagaStatus::kStarted || state.status == SagaStatus::kRunning;
-  if (stalled_only) {
+  if (mode == RedriveMode::kStalled) {
     if (options_.timeout <= std::chrono::milliseconds::zero()) {
       throw SagaNotRetryableError(state.id, status, "no saga timeout is configured");
     }
     if (state.status != SagaStatus::kRunning || state.updated_at + options_.timeout > Now()) {
       throw SagaNotRetryableError(state.id, status, "only a running saga older than the timeout");
     }
-  } else if (!IsRetryable(state.status) && !in_flight) {
+  } else if (mode == RedriveMode::kRetry ? !IsRetryable(state.status) : !in_flight) {
     throw SagaNotRetryableError(state.id, status, "status does not allow a re-drive");
   }
   if (!state.data.is_object() || !state.data.contains(detail::kSagaLastEventKey)) {
@@ -105,6 +106,7 @@ MINK_INLINE SagaState SagaManager::Redrive(const Context& ctx, std::string_view 
     next.processed_events.push_back(detail::ProcessedKey(trigger));
     next.data[detail::kSagaLastEventKey] = detail::StoredEventToJson(trigger);
     store_->Save(ctx, next);
+    ReportTransition(state.type, from, next.status);
     report.result_status = next.status;
     report.at = Now();
     if (options_.retry_observer) options_.retry_observer(report);
@@ -179,6 +181,7 @@ MINK_INLINE int SagaManager::SweepTimeouts(const Context& ctx) {
           next.data[detail::kSagaLastEventKey] = state.data[detail::kSagaLastEventKey];
         }
         store_->Save(ctx, next);
+        ReportTransition(state.type, state.status, next.status);
         ++compensated;
       } catch (const std::exception& e) {
         if (detail::IsCancellation(std::current_exception())) throw;
