@@ -11,6 +11,7 @@ PACKAGES=(
   prometheus-cpp-dev clang-format
   libcurl4-openssl-dev          # mink::http
   libcpp-httplib-dev            # test servers of tests/http and tests/aws
+  ccache                        # test.sh/tsan.sh: rebuilds reuse earlier compilations
   librdkafka-dev                # mink::kafka (its tests use librdkafka's mock cluster)
   python3-botocore              # tests/aws: botocore cross-check of the SigV4 signer
 )
