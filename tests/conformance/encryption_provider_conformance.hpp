@@ -9,7 +9,8 @@
 //       }}));
 //
 // The factory returns a fresh provider per test with two existing master keys. Optional hooks
-// switch on the cases that only some providers can run:
+// serve the cases that only some providers can run (EncryptionProviderKeyConformance and
+// EncryptionProviderRemoteConformance, instantiated only where they apply):
 //   add_key    the provider accepts raw master keys: wrong lengths must be refused (kInvalidKey)
 //   set_delay  a remote provider whose server can be slowed: the Context deadline must bound
 //              every call
@@ -73,5 +74,11 @@ class EncryptionProviderConformance : public ::testing::TestWithParam<Encryption
 
   ProviderUnderTest put_;
 };
+
+// The cases only some providers can run, as suites of their own so nothing is skipped:
+// instantiate the key suite for providers whose factory sets add_key (they accept raw master
+// keys) and the remote suite for those whose factory sets set_delay.
+class EncryptionProviderKeyConformance : public EncryptionProviderConformance {};
+class EncryptionProviderRemoteConformance : public EncryptionProviderConformance {};
 
 }  // namespace mink::conformance

@@ -28,21 +28,20 @@ kms::ProviderOptions Options(const std::string& url, int window = 7,
       .encryption_context = std::move(context)};
 }
 
-INSTANTIATE_TEST_SUITE_P(Kms, EncryptionProviderConformance,
-                         ::testing::Values(EncryptionProviderFactory{
-                             "kms", [] {
-                               auto fake = std::make_shared<FakeKms>();
-                               fake->CreateKey("key-a");
-                               fake->CreateKey("key-b");
-                               return ProviderUnderTest{
-                                   .provider =
-                                       std::make_shared<kms::Provider>(Options(fake->Url())),
-                                   .key_id = "key-a",
-                                   .other_key_id = "key-b",
-                                   .set_delay =
-                                       [fake](std::chrono::milliseconds d) { fake->SetDelay(d); },
-                                   .keep_alive = fake};
-                             }}));
+const EncryptionProviderFactory kKmsProvider{
+    "kms", [] {
+      auto fake = std::make_shared<FakeKms>();
+      fake->CreateKey("key-a");
+      fake->CreateKey("key-b");
+      return ProviderUnderTest{
+          .provider = std::make_shared<kms::Provider>(Options(fake->Url())),
+          .key_id = "key-a",
+          .other_key_id = "key-b",
+          .set_delay = [fake](std::chrono::milliseconds d) { fake->SetDelay(d); },
+          .keep_alive = fake};
+    }};
+INSTANTIATE_TEST_SUITE_P(Kms, EncryptionProviderConformance, ::testing::Values(kKmsProvider));
+INSTANTIATE_TEST_SUITE_P(Kms, EncryptionProviderRemoteConformance, ::testing::Values(kKmsProvider));
 
 const Context kCtx;
 

@@ -7,20 +7,20 @@
 namespace mink::conformance {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(Local, EncryptionProviderConformance,
-                         ::testing::Values(EncryptionProviderFactory{
-                             "local", [] {
-                               auto p = std::make_shared<LocalProvider>();
-                               p->AddKey("key-a", GenerateAesKey().View());
-                               p->AddKey("key-b", GenerateAesKey().View());
-                               return ProviderUnderTest{
-                                   .provider = p,
-                                   .key_id = "key-a",
-                                   .other_key_id = "key-b",
-                                   .add_key = [p](const std::string& id, std::string_view k) {
-                                     p->AddKey(id, k);
-                                   }};
-                             }}));
+const EncryptionProviderFactory kLocalProvider{
+    "local", [] {
+      auto p = std::make_shared<LocalProvider>();
+      p->AddKey("key-a", GenerateAesKey().View());
+      p->AddKey("key-b", GenerateAesKey().View());
+      return ProviderUnderTest{
+          .provider = p,
+          .key_id = "key-a",
+          .other_key_id = "key-b",
+          .add_key = [p](const std::string& id, std::string_view k) { p->AddKey(id, k); }};
+    }};
+INSTANTIATE_TEST_SUITE_P(Local, EncryptionProviderConformance, ::testing::Values(kLocalProvider));
+INSTANTIATE_TEST_SUITE_P(Local, EncryptionProviderKeyConformance,
+                         ::testing::Values(kLocalProvider));
 
 }  // namespace
 }  // namespace mink::conformance

@@ -26,21 +26,22 @@ vault::ProviderOptions Options(const std::string& url, std::string ns = {}) {
       .http_client = std::make_shared<http::Client>(http::ClientOptions{.proxy = ""})};
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Vault, EncryptionProviderConformance,
-    ::testing::Values(EncryptionProviderFactory{
-        "vault", [] {
-          // Every request must carry the namespace header too.
-          auto fake = std::make_shared<FakeVault>(nullptr, "team-a");
-          fake->CreateKey("key-a");
-          fake->CreateKey("key-b");
-          return ProviderUnderTest{
-              .provider = std::make_shared<vault::Provider>(Options(fake->Url(), "team-a")),
-              .key_id = "key-a",
-              .other_key_id = "key-b",
-              .set_delay = [fake](std::chrono::milliseconds d) { fake->SetDelay(d); },
-              .keep_alive = fake};
-        }}));
+const EncryptionProviderFactory kVaultProvider{
+    "vault", [] {
+      // Every request must carry the namespace header too.
+      auto fake = std::make_shared<FakeVault>(nullptr, "team-a");
+      fake->CreateKey("key-a");
+      fake->CreateKey("key-b");
+      return ProviderUnderTest{
+          .provider = std::make_shared<vault::Provider>(Options(fake->Url(), "team-a")),
+          .key_id = "key-a",
+          .other_key_id = "key-b",
+          .set_delay = [fake](std::chrono::milliseconds d) { fake->SetDelay(d); },
+          .keep_alive = fake};
+    }};
+INSTANTIATE_TEST_SUITE_P(Vault, EncryptionProviderConformance, ::testing::Values(kVaultProvider));
+INSTANTIATE_TEST_SUITE_P(Vault, EncryptionProviderRemoteConformance,
+                         ::testing::Values(kVaultProvider));
 
 const Context kCtx;
 

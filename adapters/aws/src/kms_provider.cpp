@@ -5,60 +5,17 @@
 #include <cmath>
 
 #include "mink/encryption/aes_gcm.hpp"
+#include "mink/encryption/base64.hpp"
 
 namespace mink::kms {
 namespace {
 
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
-                   (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(n >> s) & 63];
-  }
-  if (i < in.size()) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+std::string Base64(std::string_view in) { return Base64Encode(in); }
 
 // Strict standard base64 (padding required); nullopt when malformed.
 std::optional<std::string> Unbase64(std::string_view in) {
-  static const std::array<int, 256> table = [] {
-    std::array<int, 256> t{};
-    t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = i;
-    return t;
-  }();
-  if (in.size() % 4 != 0) return std::nullopt;
   std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    const int pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=') : 0;
-    if (pad == 1 && in[i + 2] == '=') return std::nullopt;
-    std::uint32_t n = 0;
-    for (int j = 0; j < 4; ++j) {
-      const int v = j >= 4 - pad ? 0 : table[static_cast<unsigned char>(in[i + j])];
-      if (v < 0) {
-        SecretBytes::Wipe(out);
-        return std::nullopt;
-      }
-      n = (n << 6) | static_cast<std::uint32_t>(v);
-    }
-    out += static_cast<char>((n >> 16) & 0xFF);
-    if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
-    if (pad < 1) out += static_cast<char>(n & 0xFF);
-  }
+  if (!TryBase64Decode(in, out)) return std::nullopt;
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #ifndef MINK_HEADER_ONLY
 #include "mink/encryption/base64.hpp"
+#include "mink/encryption/secret_bytes.hpp"
 #endif
 
 #include <array>
@@ -70,7 +71,7 @@ MINK_INLINE bool TryBase64Decode(std::string_view text, std::string& out) {
       }
       v[k] = pad > 0 ? -1 : detail::kBase64Values[static_cast<unsigned char>(c)];
       if (v[k] < 0) {
-        out.clear();
+        SecretBytes::Wipe(out);  // it may hold part of a key
         return false;
       }
     }
@@ -78,7 +79,7 @@ MINK_INLINE bool TryBase64Decode(std::string_view text, std::string& out) {
                        static_cast<uint32_t>(v[2]) << 6 | static_cast<uint32_t>(v[3]);
     // Canonical form: the bits padding drops must be zero.
     if ((pad == 1 && (n & 0xFF) != 0) || (pad == 2 && (n & 0xFFFF) != 0)) {
-      out.clear();
+      SecretBytes::Wipe(out);
       return false;
     }
     out += static_cast<char>(n >> 16 & 0xFF);
