@@ -1,5 +1,7 @@
 // CommandBus under concurrency: Close drains in-flight work; Dispatch, Use and Register race.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -17,15 +19,10 @@
 namespace mink::testing {
 namespace {
 
-// The threads of this process, as the kernel lists them: a thread leaves /proc/self/task only
-// after it has fully exited (thread-local destructors included).
-std::size_t ThreadsOfThisProcess() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/self/task")) {
-    ++n;
-  }
-  return n;
+// Whether the thread with kernel id `tid` still exists: it leaves /proc/self/task only after
+// it has fully exited (thread-local destructors included).
+bool ThreadAlive(pid_t tid) {
+  return std::filesystem::exists("/proc/self/task/" + std::to_string(tid));
 }
 
 TEST(CommandBusConcurrency, CloseWaitsForInFlightDispatches) {
@@ -239,8 +236,14 @@ TEST(CommandBusAsyncExecutor, CloseDrainsTheQueueAndJoinsEveryWorker) {
 // one of the bus's own dispatches, and a throwing destructor terminates the process. A handler
 // dropping the last reference to its bus, on a worker or on the caller's thread, is now safe.
 TEST(CommandBusAsyncExecutor, DestroyingTheBusFromInsideItsOwnDispatchDoesNotTerminate) {
-  const std::size_t threads_before = ThreadsOfThisProcess();
-  auto bus = std::make_unique<CommandBus>();
+  std::atomic<pid_t> worker_tid = 0;
+  auto bus = std::make_unique<CommandBus>(
+      CommandBusOptions{.thread_factory = [&](std::function<void()> body) {
+        return std::thread([&worker_tid, body = std::move(body)] {
+          worker_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+          body();
+        });
+      }});
   std::promise<void> go;
   std::shared_future<void> gate = go.get_future().share();
   std::atomic<int> handled = 0;
@@ -257,11 +260,12 @@ TEST(CommandBusAsyncExecutor, DestroyingTheBusFromInsideItsOwnDispatchDoesNotTer
   // The worker detached itself and exits on its own once the dispatch unwinds. Wait for it:
   // a process that ends while it is still tearing down its thread-locals (OpenSSL's per-thread
   // random state) reports that state as leaked under LeakSanitizer.
+  ASSERT_NE(worker_tid.load(), 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (ThreadsOfThisProcess() > threads_before && std::chrono::steady_clock::now() < deadline) {
+  while (ThreadAlive(worker_tid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  EXPECT_EQ(ThreadsOfThisProcess(), threads_before) << "the detached worker never exited";
+  EXPECT_FALSE(ThreadAlive(worker_tid)) << "the detached worker never exited";
 
   auto sync = std::make_unique<CommandBus>();
   sync->Use([](const Context& ctx, const AnyCommand& cmd, Next next) {

@@ -43,7 +43,9 @@ TEST_P(EncryptionProviderConformance, EncryptDecryptRoundTrip) {
     const std::string plain = Binary(n);  // NULs and high bytes included
     const std::string sealed = provider().Encrypt(kCtx, key(), plain);
     EXPECT_FALSE(sealed.empty());
-    EXPECT_EQ(sealed.find(plain), std::string::npos) << "ciphertext holds the plaintext";
+    if (n >= 16) {  // a 1-byte plaintext turns up in ~29 random bytes one time in nine
+      EXPECT_EQ(sealed.find(plain), std::string::npos) << "ciphertext holds the plaintext";
+    }
     EXPECT_EQ(provider().Decrypt(kCtx, key(), sealed).View(), plain);
     EXPECT_NE(provider().Encrypt(kCtx, key(), plain), sealed) << "sealing is not randomized";
   }
