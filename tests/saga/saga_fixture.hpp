@@ -115,6 +115,7 @@ struct SagaFixture {
   template <class C>
   void Handle() {
     bus->Register(NewGenericHandler<C>([this](const Context& ctx, const C& c) {
+      if (on_run) on_run(std::string(C::kCommandType));
       std::lock_guard lock(mutex);
       runs.push_back(std::string(C::kCommandType) + ":" + c.order_id);
       seen.push_back(Seen{std::string(C::kCommandType), c.GetCommandID(), c.GetCorrelationID(),
@@ -167,6 +168,8 @@ struct SagaFixture {
   std::shared_ptr<FlakySagaStore> flaky;
   std::unique_ptr<SagaManager> manager;
   bool throw_in_compensate = false;
+  // Called by every handler before it records its run (set it before the manager starts).
+  std::function<void(const std::string& command_type)> on_run;
 
   std::mutex mutex;
   std::vector<std::string> runs;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "mink/idempotency/middleware.hpp"
@@ -79,6 +81,51 @@ TEST_P(SagaLoopTest, ARestartResumesAfterTheCheckpointWithoutRedoingWork) {
   second.Stop();
   run.get();
   EXPECT_EQ(f.Runs(), (Strings{"ChargePayment:1", "ReserveInventory:1", "ShipOrder:1"}));
+}
+
+// Stop (here: the start context's cancellation, which Stop uses too) while a command runs:
+// the step in flight finishes and is saved with the checkpoint, so a restart does not run
+// the command again. (Regression: the save used the cancelled context, so the step was
+// abandoned after its command had run, and the next manager ran ChargePayment a second time.)
+TEST_P(SagaLoopTest, StoppingDuringACommandFinishesTheStepAndSavesIt) {
+  SagaFixture f = Make();
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  f.on_run = [&](const std::string& type) {
+    if (type != "ChargePayment") return;
+    std::unique_lock lock(m);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto [ctx, cancel] = Context{}.WithCancel();
+  auto run = f.manager->StartAsync(ctx);
+  f.Append("1", OrderPlaced{"1", 1});
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return entered; }));
+  }
+  cancel();  // while ChargePayment is being handled
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(run.wait_for(30s), std::future_status::ready);
+  run.get();
+  SagaState saved = f.store_used->Load(kCtx, "OrderFulfillment-Order-1");
+  EXPECT_EQ(saved.current_step, 1);
+  EXPECT_EQ(saved.processed_events.size(), 1u);
+  EXPECT_TRUE(f.store_used->LoadCheckpoint(kCtx, "mink-saga-manager").has_value());
+
+  f.on_run = nullptr;
+  auto again = f.manager->StartAsync(kCtx);
+  f.Append("1", PaymentReceived{"1"});
+  EXPECT_TRUE(Eventually([&] { return f.Runs().size() == 2; }));
+  f.manager->Stop();
+  again.get();
+  EXPECT_EQ(f.Runs(), (Strings{"ChargePayment:1", "ReserveInventory:1"}));
 }
 
 // The process "dies" after dispatching ChargePayment and before saving the saga (the store

@@ -393,10 +393,12 @@ MINK_INLINE bool SagaManager::ProcessForType(const Context& ctx, const Registrat
     if (options_.retry_capture)
       next.data[detail::kSagaLastEventKey] = detail::StoredEventToJson(event);
     try {
+      // The step ran: its save is not cancellable (Stop drains the step in flight).
+      const Context save_ctx = ctx.WithoutCancel();
       if (checkpoint) {
-        store_->SaveWithCheckpoint(ctx, next, options_.checkpoint_name, *checkpoint);
+        store_->SaveWithCheckpoint(save_ctx, next, options_.checkpoint_name, *checkpoint);
       } else {
-        store_->Save(ctx, next);
+        store_->Save(save_ctx, next);
       }
     } catch (const ConcurrencyError& e) {
       if (attempt < options_.retry_attempts) continue;
@@ -539,7 +541,9 @@ MINK_INLINE std::exception_ptr SagaManager::DispatchWithRetry(const Context& ctx
   base.SetCommandID(command_id);
   if (!saga.CorrelationID().empty()) base.SetCorrelationID(saga.CorrelationID());
   if (!causation_id.empty()) base.SetCausationID(causation_id);
-  Context dispatch_ctx = ctx;
+  // A dispatch begun is finished (Stop drains the step in flight); only the wait between
+  // attempts is cut short by cancellation.
+  Context dispatch_ctx = ctx.WithoutCancel();
   if (!saga.CorrelationID().empty())
     dispatch_ctx = dispatch_ctx.WithCorrelationID(saga.CorrelationID());
   if (!causation_id.empty()) dispatch_ctx = dispatch_ctx.WithCausationID(causation_id);

@@ -24,8 +24,10 @@
 //   * a failure (HandleEvent threw, a command failed for good) compensates: status
 //     compensating, Compensate's commands are ALL dispatched even when one fails, then
 //     compensated (or compensation_failed); a Compensate that throws leaves the saga failed;
-//   * cancellation (Stop, the Context) never compensates: the step is abandoned unsaved and
-//     the event is delivered again on the next start;
+//   * a step once begun runs to its save, so Stop drains it; cancellation (Stop, the Context)
+//     only cuts a retry wait short, which abandons the step unsaved (the event is delivered
+//     again on the next start, and deterministic command IDs make the re-dispatch a replay
+//     under the idempotency middleware); it never compensates;
 //   * the saga is saved with optimistic concurrency; a conflict re-runs the step (reloading
 //     the saga) up to retry_attempts times.
 // The checkpoint (SagaStore checkpoint `checkpoint_name`) moves past an event only after its
