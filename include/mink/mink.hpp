@@ -49,6 +49,7 @@
 #include "mink/middleware/validation.hpp"
 #include "mink/saga/command_ids.hpp"
 #include "mink/saga/errors.hpp"
+#include "mink/saga/leader_election.hpp"
 #include "mink/saga/metrics.hpp"
 #include "mink/saga/saga.hpp"
 #include "mink/saga/saga_manager.hpp"

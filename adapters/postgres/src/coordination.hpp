@@ -18,6 +18,9 @@ namespace mink::postgres::internal {
 inline constexpr int32_t kPositionLockClass = 0x4d494e4b;  // "MINK"
 // (kMigrationLockClass, PositionLockKey(schema)): the transaction lock of Adapter::Initialize.
 inline constexpr int32_t kMigrationLockClass = kPositionLockClass + 1;
+// (kLeaderLockClass, PositionLockKey("<schema>.<name>")): a LeaderElection lease, held by the
+// leader's own session.
+inline constexpr int32_t kLeaderLockClass = kPositionLockClass + 2;
 
 inline int32_t PositionLockKey(std::string_view name) noexcept {
   uint32_t h = 2166136261u;  // FNV-1a

@@ -144,36 +144,121 @@ MINK_INLINE std::unique_lock<std::mutex> SagaManager::LockSaga(const std::string
 MINK_INLINE void SagaManager::Start(const Context& ctx) { Run(ctx, nullptr); }
 
 MINK_INLINE void SagaManager::Run(const Context& ctx, const std::function<void()>& on_open) {
-  std::unique_ptr<Subscription> sub;
   Context run;
-  std::jthread sweeper;
   {
     std::lock_guard lock(run_mutex_);
     if (running_.load()) throw Error(errc::kSagaManagerRunning, "saga manager already running");
     auto [child, cancel] = ctx.WithCancel();
     run = child;
-    const uint64_t from = store_->LoadCheckpoint(run, options_.checkpoint_name).value_or(0);
-    position_.store(from);
-    SubscriptionOptions sub_options;
-    sub_options.buffer_size = options_.buffer_size;
-    sub_options.poll_interval = options_.poll_interval;
-    sub_options.on_error = [this](const Error& e) {
-      Log(spdlog::level::warn, std::string("saga feed: ") + e.what());
-    };
-    sub = events_->SubscribeAll(run, from, sub_options);
-    cancel_run_ = [cancel = std::move(cancel), raw = sub.get()] {
-      cancel();
-      raw->Close();
-    };
+    cancel_run_ = [cancel = std::move(cancel)] { cancel(); };
     running_.store(true);
   }
-  if (on_open) on_open();
-  if (options_.timeout > std::chrono::milliseconds::zero()) {
-    sweeper = std::jthread([this](std::stop_token stop) { SweepLoop(stop); });
-  }
   std::exception_ptr failure;
+  try {
+    if (options_.leader_election) {
+      if (on_open) on_open();  // standing by counts as running
+      Lead(run);
+    } else {
+      Follow(run, on_open);
+    }
+  } catch (...) {
+    if (!detail::IsCancellation(std::current_exception())) failure = std::current_exception();
+  }
+  {
+    std::lock_guard lock(run_mutex_);
+    cancel_run_ = nullptr;
+    running_.store(false);
+  }
+  { std::lock_guard lock(done_mutex_); }
+  done_cv_.notify_all();
+  if (failure) std::rethrow_exception(failure);
+}
+
+MINK_INLINE std::vector<std::string> SagaManager::LeaderNames() const {
+  std::vector<std::string> names{"saga-checkpoint:" + options_.checkpoint_name};
+  std::lock_guard lock(registry_mutex_);
+  for (const auto& [type, reg] : registry_) names.push_back("saga:" + type);
+  return names;
+}
+
+MINK_INLINE void SagaManager::Lead(const Context& run) {
+  const std::vector<std::string> names = LeaderNames();
+  while (!run.Done()) {
+    std::unique_ptr<LeaderLease> lease;
+    try {
+      lease = options_.leader_election->TryAcquire(run, names);
+    } catch (...) {
+      if (detail::IsCancellation(std::current_exception())) return;
+      Log(spdlog::level::warn,
+          "saga leader election failed: " + ErrorMessage(std::current_exception()));
+    }
+    if (!lease) {
+      if (!run.SleepFor(options_.leader_retry_interval)) return;
+      continue;
+    }
+    Log(spdlog::level::info, "saga manager \"" + options_.checkpoint_name + "\" is leading");
+    auto [lead, lose] = run.WithCancel();
+    std::atomic<bool> lost{false};
+    // Checks the lease every leader_retry_interval; on a loss ends the leadership at once
+    // (the step in flight still finishes: its command IDs make a standby's re-dispatch a
+    // replay, and its save is guarded by the saga's version).
+    std::jthread watch([&, lose = lose](const std::stop_token& stop) {
+      const Context wait = Context::FromStopToken(stop);
+      while (wait.SleepFor(options_.leader_retry_interval)) {
+        if (lease->StillHeld(wait) || wait.Done()) continue;
+        lost.store(true);
+        lose();
+        std::lock_guard lock(run_mutex_);
+        if (current_sub_ != nullptr) current_sub_->Close();
+        return;
+      }
+    });
+    std::exception_ptr failure;
+    try {
+      Follow(lead, nullptr);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    watch.request_stop();
+    watch.join();
+    lease.reset();
+    if (lost.load() && !run.Done()) {
+      Log(spdlog::level::warn,
+          "saga manager \"" + options_.checkpoint_name + "\" lost its leadership; standing by");
+      // Back off one interval first, so a standby that saw the names free takes over.
+      if (!run.SleepFor(options_.leader_retry_interval)) return;
+      continue;
+    }
+    if (failure) std::rethrow_exception(failure);
+    return;
+  }
+}
+
+MINK_INLINE void SagaManager::Follow(const Context& run, const std::function<void()>& on_open) {
+  const uint64_t from = store_->LoadCheckpoint(run, options_.checkpoint_name).value_or(0);
+  position_.store(from);
+  SubscriptionOptions sub_options;
+  sub_options.buffer_size = options_.buffer_size;
+  sub_options.poll_interval = options_.poll_interval;
+  sub_options.on_error = [this](const Error& e) {
+    Log(spdlog::level::warn, std::string("saga feed: ") + e.what());
+  };
+  std::unique_ptr<Subscription> sub = events_->SubscribeAll(run, from, sub_options);
+  {
+    // Stop (and a lost leadership) close the subscription to wake a waiting Next.
+    std::lock_guard lock(run_mutex_);
+    current_sub_ = sub.get();
+    if (run.Done()) sub->Close();
+  }
+  leader_.store(true);
+  std::exception_ptr failure;
+  std::jthread sweeper;
   uint64_t unsaved = 0;  // events passed without a checkpoint write
   try {
+    if (on_open) on_open();
+    if (options_.timeout > std::chrono::milliseconds::zero()) {
+      sweeper = std::jthread([this](std::stop_token stop) { SweepLoop(stop); });
+    }
     for (;;) {
       std::optional<StoredEvent> event = sub->Next(run);
       if (!event) break;
@@ -206,14 +291,12 @@ MINK_INLINE void SagaManager::Run(const Context& ctx, const std::function<void()
     sweeper.request_stop();
     sweeper.join();
   }
-  sub->Close();
   {
     std::lock_guard lock(run_mutex_);
-    cancel_run_ = nullptr;
-    running_.store(false);
+    current_sub_ = nullptr;
   }
-  { std::lock_guard lock(done_mutex_); }
-  done_cv_.notify_all();
+  sub->Close();
+  leader_.store(false);
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -255,6 +338,7 @@ MINK_INLINE void SagaManager::Stop() {
   {
     std::lock_guard lock(run_mutex_);
     if (cancel_run_) cancel_run_();
+    if (current_sub_ != nullptr) current_sub_->Close();
     async = std::move(async_thread_);
   }
   if (async.joinable() && async.get_id() != std::this_thread::get_id()) async.join();

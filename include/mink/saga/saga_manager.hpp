@@ -64,6 +64,7 @@
 #include "mink/detail/config.hpp"
 #include "mink/es/event_store.hpp"
 #include "mink/saga/command_ids.hpp"
+#include "mink/saga/leader_election.hpp"
 #include "mink/saga/metrics.hpp"
 #include "mink/saga/saga.hpp"
 #include "mink/saga/store.hpp"
@@ -128,6 +129,13 @@ struct SagaManagerOptions {
   std::shared_ptr<SagaMetrics> metrics;               // optional
   std::string checkpoint_name = "mink-saga-manager";  // one per independent manager
   std::function<Timestamp()> clock;                   // default: the system clock
+  // Several instances: with an election the manager follows the feed only while it holds the
+  // lease on "saga:<type>" for every registered type and on "saga-checkpoint:<checkpoint
+  // name>" (register the types before Start); otherwise it stands by, retrying every
+  // leader_retry_interval, and takes over when the leader's lease ends. It checks its own
+  // lease as often and stops leading as soon as it is lost. Null: no election (one manager).
+  std::shared_ptr<LeaderElection> leader_election;
+  std::chrono::milliseconds leader_retry_interval{1000};
 };
 
 class MINK_API SagaManager {
@@ -150,12 +158,16 @@ class MINK_API SagaManager {
   // already running, kSubscriptionNotSupported when the event store cannot subscribe.
   void Start(const Context& ctx);
   // Start on a thread of the manager's; the future reports how the loop ended. Returns once
-  // the subscription is open (so events appended afterwards are seen).
+  // the subscription is open (so events appended afterwards are seen) — with a leader
+  // election, once the manager is running (leading or standing by; see IsLeader).
   std::future<void> StartAsync(const Context& ctx);
   // Stops the loop and waits for it: the saga step in flight finishes its save or is
   // abandoned unsaved (a retry delay is cut short). Idempotent.
   void Stop();
   bool IsRunning() const noexcept { return running_.load(); }
+  // Whether the manager is following the feed now (always, while running, without an
+  // election; with one, while it leads).
+  bool IsLeader() const noexcept { return leader_.load(); }
   // The position of the last event the loop finished.
   uint64_t Position() const noexcept { return position_.load(); }
 
@@ -195,6 +207,11 @@ class MINK_API SagaManager {
     std::vector<std::string> handled;
   };
   void Run(const Context& ctx, const std::function<void()>& on_open);
+  // Stand by / lead with options_.leader_election until `run` ends.
+  void Lead(const Context& run);
+  std::vector<std::string> LeaderNames() const;
+  // Follows the feed from the checkpoint until `run` ends or the feed fails.
+  void Follow(const Context& run, const std::function<void()>& on_open);
   void ProcessEventInternal(const Context& ctx, const StoredEvent& event,
                             std::optional<uint64_t> checkpoint);
   // Applies `event` to the saga of `reg` (routing, lock, dedupe, step, save with conflict
@@ -242,8 +259,10 @@ class MINK_API SagaManager {
   std::mutex run_mutex_;  // Start / Stop
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> position_{0};
-  std::function<void()> cancel_run_;  // guarded by run_mutex_
-  std::thread async_thread_;          // guarded by run_mutex_
+  std::atomic<bool> leader_{false};
+  Subscription* current_sub_ = nullptr;  // guarded by run_mutex_
+  std::function<void()> cancel_run_;     // guarded by run_mutex_
+  std::thread async_thread_;             // guarded by run_mutex_
   std::mutex done_mutex_;
   std::condition_variable done_cv_;
 };
