@@ -105,11 +105,10 @@ Env PostgresEnv() {
 }
 
 // Appends kSagas sagas' events; returns the position just before the first.
-uint64_t AppendWorkload(mink::EventStore& events, std::vector<std::string>* ids = nullptr) {
+uint64_t AppendWorkload(mink::EventStore& events) {
   uint64_t from = 0;
   for (int i = 0; i < kSagas; ++i) {
     const std::string id = NextOrderId();
-    if (ids) ids->push_back(id);
     auto r = events.Append(mink::Context{}, "Order-" + id, SagaEvents(id));
     if (i == 0) from = r.first_position - 1;
   }
