@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -97,6 +98,18 @@ struct SagaStore::Impl {
                         auto result = body(tx);
                         tx.commit();
                         return result;
+                      });
+  }
+
+  // A single read-only statement in autocommit: one statement sees one snapshot, so a
+  // BEGIN/COMMIT around it would only add two round trips (the saga manager reads twice per
+  // event; bench/saga_bench.cpp).
+  template <class F>
+  auto Read(const Context& ctx, const std::string& operation, F&& body) {
+    return CallPooled(pool, ctx, "saga store: " + operation, Retry::kOnce,
+                      [&](ConnectionPool::Lease& lease) {
+                        pqxx::nontransaction tx(*lease);
+                        return body(tx);
                       });
   }
 
@@ -225,7 +238,7 @@ void SagaStore::SaveWithCheckpoint(const Context& ctx, SagaState& state, std::st
 
 SagaState SagaStore::Load(const Context& ctx, std::string_view saga_id) {
   detail::RequireSagaID(saga_id, "saga ID");
-  return impl_->Run(ctx, "load", Retry::kOnce, [&](pqxx::work& tx) {
+  return impl_->Read(ctx, "load", [&](pqxx::transaction_base& tx) {
     pqxx::result r =
         tx.exec_params(kSelect + impl_->table + " WHERE id = $1", std::string(saga_id));
     if (r.empty()) throw SagaNotFoundError(std::string(saga_id));
@@ -236,7 +249,7 @@ SagaState SagaStore::Load(const Context& ctx, std::string_view saga_id) {
 SagaState SagaStore::FindByCorrelationID(const Context& ctx, std::string_view correlation_id,
                                          std::string_view saga_type) {
   detail::RequireSagaID(correlation_id, "correlation ID");
-  return impl_->Run(ctx, "find by correlation", Retry::kOnce, [&](pqxx::work& tx) {
+  return impl_->Read(ctx, "find by correlation", [&](pqxx::transaction_base& tx) {
     pqxx::result r = tx.exec_params(kSelect + impl_->table +
                                         " WHERE correlation_id = $1 AND ($2 = '' OR type = $2) "
                                         "ORDER BY started_at DESC, id LIMIT 1",
@@ -256,7 +269,7 @@ std::vector<SagaState> SagaStore::FindByType(const Context& ctx, std::string_vie
   const std::string sql = kSelect + impl_->table + " WHERE type = $1" +
                           (filter.empty() ? "" : " AND status IN (" + filter + ")") +
                           " ORDER BY started_at DESC, id";
-  pqxx::result rows = impl_->Run(ctx, "find by type", Retry::kOnce, [&](pqxx::work& tx) {
+  pqxx::result rows = impl_->Read(ctx, "find by type", [&](pqxx::transaction_base& tx) {
     return tx.exec_params(sql, std::string(saga_type));
   });
   std::vector<SagaState> out;
@@ -288,8 +301,8 @@ void SagaStore::Delete(const Context& ctx, std::string_view saga_id) {
 }
 
 std::optional<uint64_t> SagaStore::LoadCheckpoint(const Context& ctx, std::string_view name) {
-  return impl_->Run(
-      ctx, "load checkpoint", Retry::kOnce, [&](pqxx::work& tx) -> std::optional<uint64_t> {
+  return impl_->Read(
+      ctx, "load checkpoint", [&](pqxx::transaction_base& tx) -> std::optional<uint64_t> {
         pqxx::result r = tx.exec_params(
             "SELECT position FROM " + impl_->checkpoints + " WHERE name = $1", std::string(name));
         if (r.empty()) return std::nullopt;
