@@ -428,20 +428,18 @@ MINK_INLINE bool SagaManager::ProcessForType(const Context& ctx, const Registrat
       std::find(reg.correlation.starting_events.begin(), reg.correlation.starting_events.end(),
                 event.type) != reg.correlation.starting_events.end();
   const std::string key = detail::ProcessedKey(event);
+  // The lock is taken on the ID the manager gives the saga of this type and correlation
+  // (which is the saga's ID unless it was stored under another one; its version still guards
+  // that case), so one read under the lock is enough.
+  const std::string lock_key = reg.saga_type + "-" + correlation;
   for (int attempt = 1;; ++attempt) {
+    auto lock = LockSaga(lock_key);
     std::optional<SagaState> found;
     try {
       found = store_->FindByCorrelationID(ctx, correlation, reg.saga_type);
     } catch (const SagaNotFoundError&) {
     }
-    const std::string saga_id = found ? found->id : reg.saga_type + "-" + correlation;
-    auto lock = LockSaga(saga_id);
-    // Re-read under the lock: another thread may have moved the saga on.
-    try {
-      found = store_->FindByCorrelationID(ctx, correlation, reg.saga_type);
-    } catch (const SagaNotFoundError&) {
-      found.reset();
-    }
+    const std::string saga_id = found ? found->id : lock_key;
     std::unique_ptr<Saga> saga;
     SagaState state;
     if (!found) {
