@@ -129,7 +129,7 @@ TEST(PostgresOutboxTwoProcesses, EachMessageIsDeliveredExactlyOnceWhileBothAreHe
 TEST(PostgresOutboxTwoProcesses, OrderedDeliveryKeepsEachAggregatesOrderAcrossProcesses) {
   const std::string schema = pgt::UniqueSchema();
   auto store = mink::testing::MakePgOutboxStore(schema);
-  constexpr int kAggregates = 8, kPerAggregate = 15;
+  constexpr int kAggregates = 3, kPerAggregate = 30;
   const auto scheduled = RunTwoProcesses(schema, *store, kAggregates, kPerAggregate, true);
 
   const Deliveries d = ReadDeliveries(schema);
