@@ -3,9 +3,13 @@
 // backoff), and refuses one poisoned order for good (it becomes a dead letter, listed at the
 // end). The publishers here are in-process stand-ins; the real ones are mink::webhook and
 // mink::kafka (docs/outbox.md). Runs on memory; `example_outbox postgresql://...` runs it on
-// PostgreSQL (schema "mink_example_outbox", recreated on each run).
+// PostgreSQL, in a schema of its own ("mink_example_outbox_<pid>", so two runs against one
+// database do not share a table) that it drops at the end.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -86,35 +90,40 @@ class TopicStandIn final : public mink::Publisher {
 struct Stores {
   std::shared_ptr<mink::EventStoreAdapter> adapter;
   std::shared_ptr<mink::OutboxStore> outbox;
+  std::function<void()> drop;  // removes what the run created
 };
 
 Stores MakeStores(int argc, char** argv) {
 #ifdef MINK_EXAMPLE_WITH_POSTGRES
   if (argc > 1) {
-    {
-      pqxx::connection conn(mink::postgres::BuildConnInfo(argv[1], std::chrono::seconds(5)));
+    const std::string url = argv[1];
+    const std::string schema = "mink_example_outbox_" + std::to_string(getpid());
+    auto drop = [url, schema] {
+      pqxx::connection conn(mink::postgres::BuildConnInfo(url, std::chrono::seconds(5)));
       pqxx::nontransaction tx(conn);
-      tx.exec("DROP SCHEMA IF EXISTS mink_example_outbox CASCADE");
-    }
+      tx.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    };
+    drop();  // a previous run with this pid that did not finish
     auto pg = std::make_shared<mink::postgres::Adapter>(
-        mink::postgres::Options{.url = argv[1], .schema = "mink_example_outbox"});
+        mink::postgres::Options{.url = url, .schema = schema});
     pg->Initialize(mink::Context{});
     auto outbox = std::make_shared<mink::postgres::OutboxStore>(
-        mink::postgres::OutboxStoreOptions{.url = argv[1], .schema = "mink_example_outbox"});
+        mink::postgres::OutboxStoreOptions{.url = url, .schema = schema});
     outbox->Initialize(mink::Context{});
     std::printf("using PostgreSQL (schema %s)\n", pg->Schema().c_str());
-    return {pg, outbox};
+    return {pg, outbox, drop};
   }
 #else
   if (argc > 1) std::fprintf(stderr, "built without PostgreSQL support; using memory\n");
   (void)argv;
 #endif
-  return {std::make_shared<mink::memory::Adapter>(), std::make_shared<mink::memory::OutboxStore>()};
+  return {
+      std::make_shared<mink::memory::Adapter>(), std::make_shared<mink::memory::OutboxStore>(), {}};
 }
 
 int main(int argc, char** argv) try {
   const mink::Context ctx;
-  auto [adapter, outbox] = MakeStores(argc, argv);
+  auto [adapter, outbox, drop] = MakeStores(argc, argv);
   auto events = std::make_shared<mink::EventStore>(adapter);
   events->RegisterEvents<OrderPlaced, OrderShipped>();
 
@@ -155,6 +164,11 @@ int main(int argc, char** argv) try {
   std::printf("outbox: %lld delivered, %lld dead letter\n",
               static_cast<long long>(outbox->Count(ctx, mink::OutboxStatus::kCompleted)),
               static_cast<long long>(outbox->Count(ctx, mink::OutboxStatus::kDeadLetter)));
+  if (drop) {
+    adapter->Close();
+    outbox->Close();
+    drop();
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "error: %s\n", e.what());
