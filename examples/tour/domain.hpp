@@ -152,8 +152,19 @@ class OrderFulfillmentSaga : public mink::JsonSaga<OrderFulfillmentSaga> {
     if (payment_received) {
       out.push_back(RefundPayment{{}, order_id, fmt::format("{:.2f}", amount)});
     }
-    out.push_back(FailOrder{{}, order_id, mink::ErrorMessage(reason)});
+    out.push_back(FailOrder{{}, order_id, Why(reason)});
     return out;
+  }
+  // The business reason the saga gave (SagaFailedError), else the failure's message.
+  static std::string Why(const std::exception_ptr& reason) {
+    if (!reason) return {};
+    try {
+      std::rethrow_exception(reason);
+    } catch (const mink::SagaFailedError& e) {
+      return e.Reason();
+    } catch (...) {
+      return mink::ErrorMessage(reason);
+    }
   }
 
   bool IsComplete() const override { return shipment_created; }

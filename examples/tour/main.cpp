@@ -107,6 +107,7 @@ int main(int argc, char** argv) try {
 
   // The partner's webhook endpoint, and the outbox routes that feed it: order events written
   // through `store` schedule a delivery in the same write.
+  // (The signing secret is the Standard Webhooks spec's example: use a secret of your own.)
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   tour::WebhookReceiver partner(secret);
   const std::string partner_url = partner.Url("/partner/orders");
