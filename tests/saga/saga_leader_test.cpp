@@ -14,6 +14,7 @@
 #include "mink/memory/saga_store.hpp"
 #include "saga/pipeline_saga.hpp"
 #include "support/error_code.hpp"
+#include "support/eventually.hpp"
 
 namespace mink::sagatest {
 namespace {
@@ -23,14 +24,7 @@ using namespace pipeline;
 
 const Context kCtx;
 
-bool Eventually(const std::function<bool()>& done) {
-  for (auto deadline = std::chrono::steady_clock::now() + 30s;
-       std::chrono::steady_clock::now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return done();
-}
+using mink::testing::Eventually;
 
 TEST(MemoryLeaderElection, LeasesAreAllOrNothingAndEndWithTheirHolder) {
   memory::LeaderElection election;

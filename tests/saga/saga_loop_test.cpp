@@ -12,6 +12,7 @@
 #include "mink/memory/idempotency_store.hpp"
 #include "saga/saga_fixture.hpp"
 #include "support/error_code.hpp"
+#include "support/eventually.hpp"
 
 namespace mink::sagatest {
 namespace {
@@ -21,15 +22,7 @@ using Strings = std::vector<std::string>;
 
 const Context kCtx;
 
-// Polls `done` until it holds or 30 s pass.
-bool Eventually(const std::function<bool()>& done) {
-  for (auto deadline = std::chrono::steady_clock::now() + 30s;
-       std::chrono::steady_clock::now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return done();
-}
+using mink::testing::Eventually;
 
 SagaStatus StatusOf(SagaFixture& f, const std::string& order) {
   try {
