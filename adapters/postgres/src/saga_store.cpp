@@ -102,7 +102,7 @@ struct SagaStore::Impl {
   }
 
   // A single read-only statement in autocommit: one statement sees one snapshot, so a
-  // BEGIN/COMMIT around it would only add two round trips (the saga manager reads twice per
+  // BEGIN/COMMIT around it would only add two round trips (the saga manager reads once per
   // event; bench/saga_bench.cpp).
   template <class F>
   auto Read(const Context& ctx, const std::string& operation, F&& body) {

@@ -4,7 +4,8 @@
 //       mink::postgres::LeaderElectionOptions{.url = url});
 //   mink::SagaManager manager(sagas, events, bus, {.leader_election = election});
 //
-// A LeaderElection hands out leases on names ("saga:<type>" for the manager). TryAcquire
+// A LeaderElection hands out leases on names (the manager's: "saga:<type>" for each type and
+// "saga-checkpoint:<checkpoint name>"). TryAcquire
 // takes every name of the set or none — so two managers wanting {A, B} can never each hold
 // one and wait for ever — and does not wait: a null lease means another holder has one of
 // them. A lease is held until it is destroyed or lost; StillHeld reports a loss (on

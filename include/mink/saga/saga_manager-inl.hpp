@@ -205,7 +205,12 @@ MINK_INLINE void SagaManager::Lead(const Context& run) {
     std::jthread watch([&, lose = lose](const std::stop_token& stop) {
       const Context wait = Context::FromStopToken(stop);
       while (wait.SleepFor(options_.leader_retry_interval)) {
-        if (lease->StillHeld(wait) || wait.Done()) continue;
+        bool held = false;
+        try {
+          held = lease->StillHeld(wait);
+        } catch (...) {  // a lease that cannot tell is lost
+        }
+        if (held || wait.Done()) continue;
         lost.store(true);
         lose();
         std::lock_guard lock(run_mutex_);
@@ -215,16 +220,23 @@ MINK_INLINE void SagaManager::Lead(const Context& run) {
     });
     std::exception_ptr failure;
     try {
-      Follow(lead, nullptr);
+      Follow(lead, nullptr, &lost);
     } catch (...) {
       failure = std::current_exception();
     }
     watch.request_stop();
     watch.join();
     lease.reset();
-    if (lost.load() && !run.Done()) {
-      Log(spdlog::level::warn,
-          "saga manager \"" + options_.checkpoint_name + "\" lost its leadership; standing by");
+    // A store or server failure (a database fail-over, say) hands the leadership on too: this
+    // replica stands by again instead of ending. Anything else ends the manager.
+    const bool transient = failure && (ErrorIs(failure, errc::kConnectionFailed) ||
+                                       ErrorIs(failure, errc::kStorageFailed) ||
+                                       ErrorIs(failure, errc::kOutcomeUnknown));
+    if ((lost.load() || transient) && !run.Done()) {
+      Log(spdlog::level::warn, "saga manager \"" + options_.checkpoint_name + "\" " +
+                                   (lost.load() ? std::string("lost its leadership")
+                                                : "failed: " + ErrorMessage(failure)) +
+                                   "; standing by");
       // Back off one interval first, so a standby that saw the names free takes over.
       if (!run.SleepFor(options_.leader_retry_interval)) return;
       continue;
@@ -234,7 +246,8 @@ MINK_INLINE void SagaManager::Lead(const Context& run) {
   }
 }
 
-MINK_INLINE void SagaManager::Follow(const Context& run, const std::function<void()>& on_open) {
+MINK_INLINE void SagaManager::Follow(const Context& run, const std::function<void()>& on_open,
+                                     const std::atomic<bool>* lease_lost) {
   const uint64_t from = store_->LoadCheckpoint(run, options_.checkpoint_name).value_or(0);
   position_.store(from);
   SubscriptionOptions sub_options;
@@ -280,11 +293,14 @@ MINK_INLINE void SagaManager::Follow(const Context& run, const std::function<voi
   } catch (...) {
     if (!detail::IsCancellation(std::current_exception())) failure = std::current_exception();
   }
-  if (unsaved > 0) {
+  // Events no saga wanted since the last checkpoint write: record them — unless the lease was
+  // lost, when a new leader may have moved the checkpoint on already.
+  if (unsaved > 0 && !(lease_lost != nullptr && lease_lost->load())) {
     try {
       store_->SaveCheckpoint(Context{}, options_.checkpoint_name, position_.load());
-    } catch (const std::exception& e) {
-      Log(spdlog::level::warn, std::string("saving the saga checkpoint failed: ") + e.what());
+    } catch (...) {
+      Log(spdlog::level::warn,
+          "saving the saga checkpoint failed: " + ErrorMessage(std::current_exception()));
     }
   }
   if (sweeper.joinable()) {

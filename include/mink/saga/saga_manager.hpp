@@ -133,7 +133,9 @@ struct SagaManagerOptions {
   // lease on "saga:<type>" for every registered type and on "saga-checkpoint:<checkpoint
   // name>" (register the types before Start); otherwise it stands by, retrying every
   // leader_retry_interval, and takes over when the leader's lease ends. It checks its own
-  // lease as often and stops leading as soon as it is lost. Null: no election (one manager).
+  // lease as often and stops leading as soon as it is lost (after the step in flight); a
+  // store failure (kConnectionFailed, kStorageFailed, kOutcomeUnknown) also sends it back to
+  // standing by. Null: no election (one manager).
   std::shared_ptr<LeaderElection> leader_election;
   std::chrono::milliseconds leader_retry_interval{1000};
 };
@@ -210,8 +212,10 @@ class MINK_API SagaManager {
   // Stand by / lead with options_.leader_election until `run` ends.
   void Lead(const Context& run);
   std::vector<std::string> LeaderNames() const;
-  // Follows the feed from the checkpoint until `run` ends or the feed fails.
-  void Follow(const Context& run, const std::function<void()>& on_open);
+  // Follows the feed from the checkpoint until `run` ends or the feed fails. `lease_lost`
+  // (with an election) tells it not to write the checkpoint once the leadership is gone.
+  void Follow(const Context& run, const std::function<void()>& on_open,
+              const std::atomic<bool>* lease_lost = nullptr);
   void ProcessEventInternal(const Context& ctx, const StoredEvent& event,
                             std::optional<uint64_t> checkpoint);
   // Applies `event` to the saga of `reg` (routing, lock, dedupe, step, save with conflict

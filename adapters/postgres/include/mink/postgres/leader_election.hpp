@@ -10,9 +10,11 @@
 // session it closes the connection, which releases the ones it took, and returns null. The
 // lease keeps the connection: the locks live exactly as long as that session. When the holder
 // process dies (SIGKILL, a crash, a lost host) the server ends the session and frees the locks,
-// so a standby's next attempt wins. StillHeld runs "SELECT 1" on the lease's connection; TCP
-// keepalives and a 10 s tcp_user_timeout (unless the URL sets its own) bound how long a dead
-// network can hide a lost session.
+// so a standby's next attempt wins. StillHeld counts the session's granted locks in pg_locks
+// on the lease's connection (one round trip). TCP keepalives and a 10 s tcp_user_timeout on
+// both ends (libpq's, and the server's through the connection's options; unless the URL sets
+// its own) bound how long a dead network or host can hide a lost session: the server frees the
+// locks of a silent client after about 10–15 s.
 //
 // Keys: class 0x4d494e4d ("MINK" + 2), key = FNV-1a of "<schema>.<name>" (32 bits); LockKey
 // shows them for pg_locks. Names of different schemas never share a lock.
