@@ -73,14 +73,8 @@ TEST(PostgresEventStoreWithOutbox, AFailingAppendLeavesNoMessages) {
 // A real restart of the server (scripts/pg-restart.sh) while a writer appends: every event
 // that committed has its messages, and every message its event — nothing half-written.
 TEST(PostgresEventStoreWithOutbox, EventsAndMessagesCommitOrVanishTogetherAcrossARestart) {
-  const char* restart = std::getenv("MINK_TEST_PG_RESTART");
-  if (restart == nullptr || *restart == '\0') {
-    const char* required = std::getenv("MINK_REQUIRE_POSTGRES");
-    if (required != nullptr && std::string(required) == "1") {
-      FAIL() << "MINK_TEST_PG_RESTART is not set (scripts/test.sh sets it)";
-    }
-    GTEST_SKIP() << "MINK_TEST_PG_RESTART is not set";
-  }
+  const std::string restart = pgt::RestartCommand();
+  if (restart.empty()) GTEST_SKIP() << "MINK_TEST_PG_RESTART is not set";
   Fixture f;
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0};
@@ -97,7 +91,7 @@ TEST(PostgresEventStoreWithOutbox, EventsAndMessagesCommitOrVanishTogetherAcross
     }
   });
   for (int i = 0; i < 500 && ok.load() < 5; ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(std::system(restart), 0) << "restart command failed: " << restart;
+  ASSERT_EQ(std::system(restart.c_str()), 0) << "restart command failed: " << restart;
   const int after_restart = ok.load();
   for (int i = 0; i < 1000 && ok.load() < after_restart + 5; ++i) {
     std::this_thread::sleep_for(10ms);

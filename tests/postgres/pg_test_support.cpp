@@ -52,6 +52,16 @@ std::string DatabaseURL() {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+std::string RestartCommand() {
+  const char* restart = std::getenv("MINK_TEST_PG_RESTART");
+  if (restart != nullptr && *restart != '\0') return restart;
+  const char* required = std::getenv("MINK_REQUIRE_POSTGRES");
+  if (required != nullptr && std::string(required) == "1") {
+    ADD_FAILURE() << "MINK_TEST_PG_RESTART is not set (scripts/test.sh sets it)";
+  }
+  return {};
+}
+
 std::string UniqueSchema() {
   static std::atomic<int> counter{0};
   thread_local std::mt19937 rng{std::random_device{}()};

@@ -21,6 +21,11 @@ namespace mink::postgres::testing {
 // The server URL (empty when unset).
 std::string DatabaseURL();
 
+// The command that restarts the test server (MINK_TEST_PG_RESTART; scripts/test.sh sets it),
+// or "" when it is unset — then also a test failure when MINK_REQUIRE_POSTGRES=1, so the
+// restart tests never skip in CI. Callers skip on "".
+std::string RestartCommand();
+
 // A schema name unique to this process and call ("t_<pid>_<n>_<random>").
 std::string UniqueSchema();
 

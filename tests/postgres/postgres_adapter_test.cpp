@@ -396,14 +396,8 @@ TEST(PostgresRecoveryTest, ConnectionLossMidAppendIsTypedWritesNothingAndThePool
 // half-written, and the adapter, its pool and its subscription listener come back by
 // themselves.
 TEST(PostgresRecoveryTest, AServerRestartIsTypedLeavesNoPartialBatchAndEverythingRecovers) {
-  const char* restart = std::getenv("MINK_TEST_PG_RESTART");
-  if (restart == nullptr || *restart == '\0') {
-    const char* required = std::getenv("MINK_REQUIRE_POSTGRES");
-    if (required != nullptr && std::string(required) == "1") {
-      FAIL() << "MINK_TEST_PG_RESTART is not set (scripts/test.sh sets it)";
-    }
-    GTEST_SKIP() << "MINK_TEST_PG_RESTART is not set";
-  }
+  const std::string restart = testing::RestartCommand();
+  if (restart.empty()) GTEST_SKIP() << "MINK_TEST_PG_RESTART is not set";
   auto adapter = MakeAdapter();
   auto sub = adapter->SubscribeStream(kCtx, "Restart-1", 0, {.poll_interval = 50ms});
   std::atomic<bool> stop{false};
@@ -421,7 +415,7 @@ TEST(PostgresRecoveryTest, AServerRestartIsTypedLeavesNoPartialBatchAndEverythin
     }
   });
   std::this_thread::sleep_for(200ms);
-  ASSERT_EQ(std::system(restart), 0) << "restart command failed: " << restart;
+  ASSERT_EQ(std::system(restart.c_str()), 0) << "restart command failed: " << restart;
   // Keep writing until a few appends succeeded after the restart.
   const int after_restart = ok.load();
   for (int i = 0; i < 1000 && ok.load() < after_restart + 5; ++i) {
